@@ -1,0 +1,7 @@
+//! cloakroom: a complete, typed Keycloak client.
+
+pub mod error;
+pub mod generated;
+pub mod request;
+
+pub use error::{Error, Result};

@@ -1,0 +1,37 @@
+//! Project tasks: `cargo xtask <task>`.
+//!
+//! - `keycloak fetch|start|stop|status` — a real Keycloak 26.7.3 for development and tests
+//! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
+//! - `coverage` — write `coverage/admin-api.json` from the last live test run
+
+mod codegen;
+mod keycloak;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("keycloak") => keycloak::run(&args[1..]),
+        Some("codegen") => codegen::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the parent of `xtask/`).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+        .to_path_buf()
+}
