@@ -38,7 +38,9 @@ pub enum Error {
     #[error("{0}")]
     Verify(Box<VerifyError>),
     /// A blocking call was made from inside an async runtime, where it would deadlock.
-    #[error("a cloakroom blocking call was made inside an async runtime; use the async client there")]
+    #[error(
+        "a cloakroom blocking call was made inside an async runtime; use the async client there"
+    )]
     BlockingInAsyncContext,
 }
 
@@ -214,7 +216,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Keycloak answered {} to {} {}", self.status, self.method, self.path)?;
+        write!(
+            f,
+            "Keycloak answered {} to {} {}",
+            self.status, self.method, self.path
+        )?;
         if let Some(m) = self.message() {
             write!(f, ": {m}")?;
         }
@@ -252,7 +258,11 @@ impl AuthError {
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not obtain a token from realm `{}` ({} grant)", self.realm, self.grant)?;
+        write!(
+            f,
+            "could not obtain a token from realm `{}` ({} grant)",
+            self.realm, self.grant
+        )?;
         match (&self.error, &self.description, self.status) {
             (Some(e), Some(d), _) => write!(f, ": {e}: {d}")?,
             (Some(e), None, _) => write!(f, ": {e}")?,
@@ -325,7 +335,11 @@ pub struct DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not decode the answer to {} {}: {}", self.method, self.path, self.detail)
+        write!(
+            f,
+            "could not decode the answer to {} {}: {}",
+            self.method, self.path, self.detail
+        )
     }
 }
 
@@ -346,7 +360,10 @@ pub enum VerifyError {
     /// `nbf` or `iat` is in the future (beyond leeway).
     NotYetValid,
     /// `iss` is not the expected issuer.
-    Issuer { expected: String, found: Option<String> },
+    Issuer {
+        expected: String,
+        found: Option<String>,
+    },
     /// `aud`/`azp` does not contain the expected audience.
     Audience { expected: String },
     /// A required claim is missing or has the wrong value.
@@ -417,7 +434,10 @@ mod tests {
         let b = KeycloakErrorBody::parse(br#"{"error":"invalid_grant","error_description":"bad"}"#);
         assert_eq!(b.error.as_deref(), Some("invalid_grant"));
         assert_eq!(b.message(), Some("bad"));
-        assert_eq!(KeycloakErrorBody::parse(b"<html>"), KeycloakErrorBody::default());
+        assert_eq!(
+            KeycloakErrorBody::parse(b"<html>"),
+            KeycloakErrorBody::default()
+        );
     }
 
     #[test]

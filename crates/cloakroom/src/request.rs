@@ -80,7 +80,11 @@ impl std::str::FromStr for Method {
             "HEAD" => Method::Head,
             "PATCH" => Method::Patch,
             "OPTIONS" => Method::Options,
-            other => return Err(Error::invalid_input(format!("unknown HTTP method `{other}`"))),
+            other => {
+                return Err(Error::invalid_input(format!(
+                    "unknown HTTP method `{other}`"
+                )));
+            }
         })
     }
 }
@@ -132,7 +136,9 @@ pub fn encode_segment(value: &str) -> String {
 /// endpoint is called (`/users/` instead of `/users/{id}`), so they are refused.
 pub fn check_path_param(name: &str, value: &str) -> Result<()> {
     if value.is_empty() {
-        return Err(Error::invalid_input(format!("path parameter `{name}` is empty")));
+        return Err(Error::invalid_input(format!(
+            "path parameter `{name}` is empty"
+        )));
     }
     Ok(())
 }
@@ -192,7 +198,12 @@ impl fmt::Debug for Body {
             Body::Form(v) => write!(f, "Form({} fields)", v.len()),
             Body::Text(t) => write!(f, "Text({} bytes)", t.len()),
             Body::Multipart { fields, parts } => {
-                write!(f, "Multipart({} fields, {} parts)", fields.len(), parts.len())
+                write!(
+                    f,
+                    "Multipart({} fields, {} parts)",
+                    fields.len(),
+                    parts.len()
+                )
             }
         }
     }
@@ -272,8 +283,9 @@ impl Request {
 
     /// Sets a JSON body.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::invalid_input(format!("could not serialize the request body: {e}")))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid_input(format!("could not serialize the request body: {e}"))
+        })?;
         self.body = Body::Json(bytes.into());
         Ok(self)
     }
@@ -410,7 +422,11 @@ impl Response {
             .as_deref()
             .ok_or_else(|| self.decode_error("the answer has no Location header".into()))?;
         let without_query = loc.split(['?', '#']).next().unwrap_or(loc);
-        let last = without_query.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let last = without_query
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
         if last.is_empty() {
             return Err(self.decode_error(format!("no id in Location `{loc}`")));
         }

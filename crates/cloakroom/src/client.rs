@@ -1,0 +1,678 @@
+//! The [`Client`]: one connection pool, one token manager, any number of realms.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use tracing::Instrument;
+
+use crate::auth::{Credentials, TokenManager, TokenSet, TokenStats};
+use crate::error::{
+    ApiError, Error, KeycloakErrorBody, Result, TransportError, TransportKind, excerpt,
+};
+use crate::request::{AuthMode, Body, Method, Request, Response};
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+
+/// The clock the client reads token expiry against (injectable for tests).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// What an observer is told about each HTTP exchange (each attempt, including retries and
+/// token-endpoint calls). It never carries headers or bodies, so it never carries secrets.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Exchange {
+    /// HTTP method.
+    pub method: Method,
+    /// The spec path template (for example `/admin/realms/{realm}/users`).
+    pub template: &'static str,
+    /// The concrete path, without query string.
+    pub path: String,
+    /// The answer's status; `None` when there was no answer (transport failure).
+    pub status: Option<u16>,
+    /// 0 for the first attempt, then 1, 2, … for retries.
+    pub attempt: u32,
+    /// Time from sending to the end of the answer.
+    pub latency: Duration,
+}
+
+/// A function told about every exchange: for metrics, test accounting, coverage.
+pub type Observer = Arc<dyn Fn(&Exchange) + Send + Sync>;
+
+/// A Keycloak client. Cheap to clone (one `Arc`); clones share the connection pool and tokens.
+///
+/// Build one with [`Client::builder`]. The realm being administered is an argument of each call
+/// (`kc.realm("acme")…`), never state of the client.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) tokens: TokenManager,
+    pub(crate) auth_realm: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.transport.base)
+            .field("auth_realm", &self.inner.auth_realm)
+            .field("credentials", self.inner.tokens.credentials())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for the Keycloak server at `base_url`
+    /// (for example `https://sso.example.com`, or `https://host/auth` for a path prefix).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url.into())
+    }
+
+    /// The server URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.transport.base
+    }
+
+    /// The realm tokens are obtained from.
+    pub fn auth_realm(&self) -> &str {
+        &self.inner.auth_realm
+    }
+
+    /// A current access token, obtaining or refreshing one if needed.
+    pub async fn access_token(&self) -> Result<Secret> {
+        Ok(self.token_set().await?.access_token.clone())
+    }
+
+    /// The current token set, obtaining or refreshing one if needed.
+    pub async fn token_set(&self) -> Result<Arc<TokenSet>> {
+        self.inner
+            .tokens
+            .token(&self.inner.transport, None)
+            .await?
+            .ok_or_else(|| Error::config("no token available"))
+    }
+
+    /// Counters of token-endpoint traffic made by this client and its clones.
+    pub fn token_stats(&self) -> TokenStats {
+        self.inner.tokens.stats()
+    }
+
+    /// Sends a request: adds the bearer token, retries idempotent calls on transient failures,
+    /// refreshes the token and retries once after a 401, and turns non-2xx answers into
+    /// [`Error::Api`].
+    pub async fn send(&self, req: Request) -> Result<Response> {
+        let span = tracing::debug_span!(
+            "keycloak.request",
+            method = req.method.as_str(),
+            path = req.template,
+            realm = req.realm.as_deref().unwrap_or(""),
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self.send_inner(&req).instrument(span.clone()).await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        if let Ok(r) = &result {
+            span.record("status", r.status);
+        } else if let Err(e) = &result {
+            if let Some(s) = e.status() {
+                span.record("status", s);
+            }
+        }
+        result
+    }
+
+    async fn send_inner(&self, req: &Request) -> Result<Response> {
+        let transport = &self.inner.transport;
+        let mut token = match req.auth {
+            AuthMode::Bearer => self.inner.tokens.token(transport, None).await?,
+            AuthMode::None => None,
+        };
+        let mut renewed = false;
+        loop {
+            let raw = transport
+                .execute(req, token.as_ref().map(|t| &t.access_token))
+                .await?;
+            if raw.status == 401 && req.auth == AuthMode::Bearer && !renewed {
+                renewed = true;
+                let stale = token.as_ref().map(|t| t.access_token.clone());
+                if let Some(new) = self.inner.tokens.token(transport, stale.as_ref()).await? {
+                    tracing::debug!("401 from Keycloak; retrying once with a renewed token");
+                    token = Some(new);
+                    continue;
+                }
+            }
+            return raw.into_result(req);
+        }
+    }
+}
+
+/// An answer of any status, before it is judged.
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Bytes,
+}
+
+impl RawResponse {
+    pub(crate) fn into_result(self, req: &Request) -> Result<Response> {
+        if (200..300).contains(&self.status) {
+            return Ok(Response {
+                method: req.method,
+                path: req.path.clone(),
+                status: self.status,
+                location: self.location,
+                content_type: self.content_type,
+                body: self.body,
+            });
+        }
+        Err(Error::Api(Box::new(ApiError {
+            method: req.method.to_string(),
+            path: req.path.clone(),
+            realm: req.realm.clone(),
+            status: self.status,
+            body: KeycloakErrorBody::parse(&self.body),
+            body_text: excerpt(&self.body),
+        })))
+    }
+}
+
+/// The HTTP layer: one reqwest client, the base URL, the retry policy and the observer.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) observer: Option<Observer>,
+}
+
+impl Transport {
+    /// Sends `req` (with `bearer` if given), retrying as the policy allows. Any status is `Ok`.
+    pub(crate) async fn execute(
+        &self,
+        req: &Request,
+        bearer: Option<&Secret>,
+    ) -> Result<RawResponse> {
+        let mut attempt = 0u32;
+        loop {
+            let started = Instant::now();
+            let outcome = self.once(req, bearer).await;
+            if let Some(obs) = &self.observer {
+                obs(&Exchange {
+                    method: req.method,
+                    template: req.template,
+                    path: req.path.clone(),
+                    status: outcome.as_ref().ok().map(|r| r.status),
+                    attempt,
+                    latency: started.elapsed(),
+                });
+            }
+            let retryable = match &outcome {
+                Ok(r) => matches!(r.status, 502..=504),
+                Err(Error::Transport(t)) => t.kind != TransportKind::Tls,
+                Err(_) => false,
+            };
+            if retryable && req.may_retry() && attempt < self.retry.max_retries {
+                let wait = self.retry.backoff(attempt);
+                tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            return outcome;
+        }
+    }
+
+    async fn once(&self, req: &Request, bearer: Option<&Secret>) -> Result<RawResponse> {
+        let url = format!("{}{}", self.base, req.path);
+        let mut rb = self.http.request(req.method.to_reqwest(), &url);
+        if !req.query.is_empty() {
+            rb = rb.query(&req.query);
+        }
+        if let Some(t) = bearer {
+            let mut v =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
+                    .map_err(|_| {
+                        Error::invalid_input("the access token contains invalid characters")
+                    })?;
+            v.set_sensitive(true);
+            rb = rb.header(reqwest::header::AUTHORIZATION, v);
+        }
+        for (k, v) in &req.headers {
+            let mut hv = reqwest::header::HeaderValue::from_str(v)
+                .map_err(|_| Error::invalid_input(format!("invalid value for header `{k}`")))?;
+            if k.eq_ignore_ascii_case("authorization") {
+                hv.set_sensitive(true);
+            }
+            rb = rb.header(k.as_str(), hv);
+        }
+        rb = rb.header(
+            reqwest::header::ACCEPT,
+            req.accept.unwrap_or("application/json, */*;q=0.5"),
+        );
+        rb = match &req.body {
+            Body::Empty => rb,
+            Body::Json(b) => rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.clone()),
+            Body::Form(fields) => rb.form(fields),
+            Body::Text(t) => rb
+                .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(t.clone()),
+            Body::Multipart { fields, parts } => {
+                let mut form = reqwest::multipart::Form::new();
+                for (k, v) in fields {
+                    form = form.text(k.clone(), v.clone());
+                }
+                for p in parts {
+                    let mut part = reqwest::multipart::Part::bytes(p.data.to_vec());
+                    if let Some(f) = &p.file_name {
+                        part = part.file_name(f.clone());
+                    }
+                    if let Some(ct) = &p.content_type {
+                        part = part.mime_str(ct).map_err(|_| {
+                            Error::invalid_input(format!("invalid content type `{ct}`"))
+                        })?;
+                    }
+                    form = form.part(p.name.clone(), part);
+                }
+                rb.multipart(form)
+            }
+        };
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| transport_error(req.method, &url, &e))?;
+        let status = resp.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let location = header(reqwest::header::LOCATION);
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(req.method, &url, &e))?;
+        Ok(RawResponse {
+            status,
+            location,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// Classifies a reqwest failure without exposing reqwest.
+fn transport_error(method: Method, url: &str, e: &reqwest::Error) -> Error {
+    use std::error::Error as _;
+    let mut detail = e.to_string();
+    let mut source = e.source();
+    let mut tls = false;
+    while let Some(s) = source {
+        let text = s.to_string();
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            tls = true;
+        }
+        detail.push_str(": ");
+        detail.push_str(&text);
+        source = s.source();
+    }
+    let kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else if tls {
+        TransportKind::Tls
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_request() || e.is_body() || e.is_decode() {
+        TransportKind::Io
+    } else {
+        TransportKind::Other
+    };
+    // reqwest's message contains the URL; strip the query string, which may hold a code.
+    let clean_url = url.split('?').next().unwrap_or(url).to_owned();
+    Error::Transport(Box::new(TransportError {
+        method: method.to_string(),
+        url: clean_url,
+        kind,
+        detail,
+    }))
+}
+
+/// Configures a [`Client`]. Nothing touches the network until the first call.
+pub struct ClientBuilder {
+    base_url: String,
+    auth_realm: String,
+    credentials: Option<Credentials>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    root_certs_pem: Vec<Vec<u8>>,
+    identity_pem: Option<Secret>,
+    accept_invalid_certs: bool,
+    proxy: Option<String>,
+    no_proxy: bool,
+    headers: Vec<(String, Secret)>,
+    user_agent: String,
+    retry: RetryPolicy,
+    skew: Duration,
+    clock: Option<Clock>,
+    observer: Option<Observer>,
+    pool_idle_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth_realm", &self.auth_realm)
+            .field("credentials", &self.credentials)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("custom_root_certs", &self.root_certs_pem.len())
+            .field("client_identity", &self.identity_pem.is_some())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("proxy", &self.proxy.as_ref().map(|p| redact_userinfo(p)))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("redacted");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl ClientBuilder {
+    fn new(base_url: String) -> Self {
+        Self {
+            base_url,
+            auth_realm: "master".into(),
+            credentials: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            root_certs_pem: Vec::new(),
+            identity_pem: None,
+            accept_invalid_certs: false,
+            proxy: None,
+            no_proxy: false,
+            headers: Vec::new(),
+            user_agent: concat!("cloakroom/", env!("CARGO_PKG_VERSION")).into(),
+            retry: RetryPolicy::default(),
+            skew: Duration::from_secs(30),
+            clock: None,
+            observer: None,
+            pool_idle_timeout: None,
+        }
+    }
+
+    /// The realm tokens are obtained from (default `master`).
+    pub fn auth_realm(mut self, realm: impl Into<String>) -> Self {
+        self.auth_realm = realm.into();
+        self
+    }
+
+    /// What to authenticate with. Required.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Time allowed for one whole request, answer included (default 60 s).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Trusts an extra CA certificate (PEM; may contain several) besides the built-in roots.
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certs_pem.push(pem.into());
+        self
+    }
+
+    /// Presents a client certificate (mutual TLS): PEM with the certificate chain and the
+    /// private key (PKCS#8, PKCS#1 or SEC1) in one buffer.
+    pub fn client_identity_pem(mut self, pem: impl Into<String>) -> Self {
+        self.identity_pem = Some(Secret::new(pem));
+        self
+    }
+
+    /// Turns off certificate verification.
+    ///
+    /// # Security warning
+    /// Anyone on the network path can then read and change the traffic, tokens included.
+    /// Use only against a throw-away local server; prefer [`Self::add_root_certificate_pem`].
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.accept_invalid_certs = yes;
+        self
+    }
+
+    /// Sends all traffic through this proxy (`http://`, `https://` or `socks5://` URL).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Ignores proxy settings from the environment (`HTTP_PROXY`, …).
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
+        self
+    }
+
+    /// Adds a header to every request, for example Cloudflare Access's
+    /// `CF-Access-Client-Id` and `CF-Access-Client-Secret`. Values are treated as secrets:
+    /// never logged, never in `Debug`.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `User-Agent` header (default `cloakroom/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// The retry policy for idempotent calls.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Refresh tokens this long before they expire (default 30 s, capped at half the token's
+    /// lifetime).
+    pub fn refresh_skew(mut self, d: Duration) -> Self {
+        self.skew = d;
+        self
+    }
+
+    /// A function called after every HTTP exchange (metrics, accounting).
+    pub fn observer(mut self, f: impl Fn(&Exchange) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(f));
+        self
+    }
+
+    /// How long idle pooled connections are kept (default: reqwest's 90 s).
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.pool_idle_timeout = Some(d);
+        self
+    }
+
+    /// Replaces the clock used for token expiry (tests).
+    #[doc(hidden)]
+    pub fn clock(mut self, f: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks the configuration and builds the client. No network I/O happens here.
+    pub fn build(self) -> Result<Client> {
+        let parsed = url::Url::parse(&self.base_url)
+            .map_err(|e| Error::config(format!("invalid server URL `{}`: {e}", self.base_url)))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "server URL must start with http:// or https://, got `{}`",
+                self.base_url
+            )));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::config(
+                "server URL must not have a query or fragment",
+            ));
+        }
+        if self.auth_realm.is_empty() {
+            return Err(Error::config("auth realm is empty"));
+        }
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::config("no credentials given; call .credentials(..)"))?;
+        let base = parsed.as_str().trim_end_matches('/').to_owned();
+
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent)
+            // Token and admin endpoints never redirect; following one could leak credentials.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(d) = self.pool_idle_timeout {
+            b = b.pool_idle_timeout(d);
+        }
+        for pem in &self.root_certs_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config(format!("unreadable CA certificate: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::config("the CA bundle contains no certificate"));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let Some(pem) = &self.identity_pem {
+            let id = reqwest::Identity::from_pem(pem.expose_secret().as_bytes()).map_err(|_| {
+                Error::config("unreadable client certificate or key (PEM expected)")
+            })?;
+            b = b.identity(id);
+        }
+        if self.accept_invalid_certs {
+            tracing::warn!(
+                server = %base,
+                "TLS certificate verification is OFF (danger_accept_invalid_certs)"
+            );
+            b = b.danger_accept_invalid_certs(true);
+        }
+        if self.no_proxy {
+            b = b.no_proxy();
+        }
+        if let Some(p) = &self.proxy {
+            let proxy = reqwest::Proxy::all(p.as_str()).map_err(|_| {
+                Error::config(format!("invalid proxy URL `{}`", redact_userinfo(p)))
+            })?;
+            b = b.proxy(proxy);
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (k, v) in &self.headers {
+            let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| Error::config(format!("invalid header name `{k}`")))?;
+            let mut value = reqwest::header::HeaderValue::from_str(v.expose_secret())
+                .map_err(|_| Error::config(format!("invalid value for header `{k}`")))?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        b = b.default_headers(headers);
+        let http = b
+            .build()
+            .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?;
+
+        let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Transport {
+                    http,
+                    base,
+                    retry: self.retry,
+                    observer: self.observer,
+                },
+                tokens: TokenManager::new(credentials, self.auth_realm.clone(), self.skew, clock),
+                auth_realm: self.auth_realm,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_checks_configuration() {
+        let c = || Credentials::password("a", "b");
+        assert!(matches!(
+            Client::builder("not a url").credentials(c()).build(),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            Client::builder("ftp://x").credentials(c()).build(),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            Client::builder("http://x").build(),
+            Err(Error::Config(_))
+        ));
+        let kc = Client::builder("http://x:8080/auth/")
+            .credentials(c())
+            .build()
+            .unwrap();
+        assert_eq!(kc.base_url(), "http://x:8080/auth");
+        assert!(matches!(
+            Client::builder("http://x")
+                .credentials(c())
+                .add_root_certificate_pem(b"garbage".to_vec())
+                .build(),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let b = Client::builder("http://x")
+            .credentials(Credentials::client_credentials("svc", "topsecret"))
+            .default_header("CF-Access-Client-Secret", "cf-secret-value")
+            .proxy("http://user:proxypass@proxy:3128");
+        let d = format!("{b:?}");
+        assert!(
+            !d.contains("topsecret") && !d.contains("cf-secret-value") && !d.contains("proxypass"),
+            "{d}"
+        );
+        let kc = b.build().unwrap();
+        let d = format!("{kc:?}");
+        assert!(!d.contains("topsecret"), "{d}");
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+    }
+}
