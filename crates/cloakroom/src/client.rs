@@ -428,7 +428,7 @@ impl ClientBuilder {
         self
     }
 
-    /// What to authenticate with. Required.
+    /// What to authenticate admin calls with. Without it, only calls that need no token work.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
@@ -545,9 +545,9 @@ impl ClientBuilder {
         if self.auth_realm.is_empty() {
             return Err(Error::config("auth realm is empty"));
         }
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::config("no credentials given; call .credentials(..)"))?;
+        // Without credentials the client still serves public endpoints (OIDC flows, discovery);
+        // admin calls then fail with a configuration error.
+        let credentials = self.credentials.unwrap_or(Credentials::None);
         let base = parsed.as_str().trim_end_matches('/').to_owned();
 
         let mut b = reqwest::Client::builder()
@@ -636,10 +636,8 @@ mod tests {
             Client::builder("ftp://x").credentials(c()).build(),
             Err(Error::Config(_))
         ));
-        assert!(matches!(
-            Client::builder("http://x").build(),
-            Err(Error::Config(_))
-        ));
+        // No credentials is allowed: public endpoints need none.
+        assert!(Client::builder("http://x").build().is_ok());
         let kc = Client::builder("http://x:8080/auth/")
             .credentials(c())
             .build()

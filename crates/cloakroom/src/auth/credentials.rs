@@ -115,6 +115,8 @@ pub enum Credentials {
     Token(Secret),
     /// Tokens from a caller-supplied function, asked again after a 401.
     Provider(TokenProvider),
+    /// No credentials: only calls that need no token are possible.
+    None,
 }
 
 impl Credentials {
@@ -165,7 +167,7 @@ impl Credentials {
                 *client_id = id.into();
                 *auth = client_auth;
             }
-            Credentials::Token(_) | Credentials::Provider(_) => {}
+            Credentials::Token(_) | Credentials::Provider(_) | Credentials::None => {}
         }
         self
     }
@@ -186,6 +188,7 @@ impl Credentials {
             Credentials::RefreshToken { .. } => "refresh_token",
             Credentials::Token(_) => "static token",
             Credentials::Provider(_) => "token provider",
+            Credentials::None => "none",
         }
     }
 }

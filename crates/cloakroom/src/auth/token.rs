@@ -194,6 +194,9 @@ impl TokenManager {
         stale: Option<&Secret>,
     ) -> Result<Option<Arc<TokenSet>>> {
         match &self.creds {
+            Credentials::None => Err(Error::config(
+                "this call needs a token but the client has no credentials",
+            )),
             Credentials::Token(t) => {
                 if stale == Some(t) {
                     return Ok(None);
@@ -281,7 +284,7 @@ impl TokenManager {
             Credentials::RefreshToken {
                 refresh_token: rt, ..
             } => return self.refresh_grant(transport, rt).await,
-            Credentials::Token(_) | Credentials::Provider(_) => {
+            Credentials::Token(_) | Credentials::Provider(_) | Credentials::None => {
                 return Err(Error::config("this kind of credentials has no grant"));
             }
         };
@@ -298,7 +301,7 @@ impl TokenManager {
             | Credentials::RefreshToken {
                 client_id, auth, ..
             } => (client_id, auth),
-            Credentials::Token(_) | Credentials::Provider(_) => {
+            Credentials::Token(_) | Credentials::Provider(_) | Credentials::None => {
                 return Err(Error::config("this kind of credentials cannot refresh"));
             }
         };
