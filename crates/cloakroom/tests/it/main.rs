@@ -1,0 +1,7 @@
+//! Integration tests against a real Keycloak 26.7.3 (started by `cargo xtask keycloak start`
+//! or `cargo xtask test`). One binary, one module per area.
+
+mod support;
+
+mod core_auth;
+mod core_errors;

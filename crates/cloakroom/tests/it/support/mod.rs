@@ -1,0 +1,2 @@
+pub mod kc;
+pub mod server;

@@ -1,0 +1,65 @@
+//! Where the test Keycloak is: env vars, else the harness's state file. Never skips: without a
+//! server every test that needs one fails with instructions.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The Keycloak the tests talk to.
+#[allow(dead_code)] // not every test binary reads every field
+#[derive(Clone, Debug)]
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    /// `http://127.0.0.1:<management port>`
+    pub management_url: String,
+    /// Bootstrap admin user name (realm `master`).
+    pub admin_username: String,
+    /// Bootstrap admin password.
+    pub admin_password: String,
+}
+
+fn state_path() -> PathBuf {
+    if let Ok(p) = std::env::var("CLOAKROOM_TEST_STATE") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/keycloak/state.json")
+}
+
+fn load() -> TestServer {
+    if let Ok(url) = std::env::var("CLOAKROOM_TEST_URL") {
+        let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+        return TestServer {
+            management_url: var("CLOAKROOM_TEST_MGMT_URL", ""),
+            admin_username: var("CLOAKROOM_TEST_ADMIN_USER", "admin"),
+            admin_password: var("CLOAKROOM_TEST_ADMIN_PASSWORD", "admin"),
+            url,
+        };
+    }
+    let path = state_path();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "no test Keycloak: CLOAKROOM_TEST_URL is not set and {} is unreadable ({e}). \
+             Start one with `cargo xtask keycloak start`, or run the suite with `cargo xtask test`.",
+            path.display()
+        )
+    });
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
+    let field = |k: &str| {
+        v[k].as_str()
+            .unwrap_or_else(|| panic!("{} has no string field `{k}`", path.display()))
+            .to_owned()
+    };
+    TestServer {
+        url: field("url"),
+        management_url: field("management_url"),
+        admin_username: field("admin_username"),
+        admin_password: field("admin_password"),
+    }
+}
+
+/// The test server, read once per test binary.
+pub fn test_server() -> TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(load).clone()
+}
