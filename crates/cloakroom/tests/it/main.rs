@@ -5,3 +5,4 @@ mod support;
 
 mod core_auth;
 mod core_errors;
+mod secrets;
