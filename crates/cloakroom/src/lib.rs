@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
