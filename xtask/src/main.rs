@@ -2,6 +2,8 @@
 //!
 //! - `keycloak fetch|start|stop|status` — a real Keycloak 26.7.3 for development and tests
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
+//! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
+//! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 
 mod codegen;
@@ -14,8 +16,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keycloak") => keycloak::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
+        Some("test") => keycloak::test_command(&args[1..]),
+        Some("demo") => keycloak::demo_command(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check]>");
+            eprintln!(
+                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -58,8 +58,52 @@ fn load() -> TestServer {
     }
 }
 
-/// The test server, read once per test binary.
+/// Fails loudly when nothing listens at the server's address (a stale state file after a
+/// crash, or a server stopped under the tests) instead of letting every test report a bare
+/// "connection refused".
+fn check_reachable(server: &TestServer) {
+    let rest = server
+        .url
+        .strip_prefix("http://")
+        .or_else(|| server.url.strip_prefix("https://"))
+        .unwrap_or(&server.url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = if authority.contains(':') {
+        authority.to_owned()
+    } else if server.url.starts_with("https://") {
+        format!("{authority}:443")
+    } else {
+        format!("{authority}:80")
+    };
+    let source = if std::env::var_os("CLOAKROOM_TEST_URL").is_some() {
+        "CLOAKROOM_TEST_URL".to_owned()
+    } else {
+        state_path().display().to_string()
+    };
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(authority.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3)).is_ok()
+        });
+    if !reachable {
+        panic!(
+            "no test Keycloak answers at {} (from {source}). Start one with \
+             `cargo xtask keycloak start` (it replaces a stale state file), or run the suite \
+             with `cargo xtask test`.",
+            server.url
+        );
+    }
+}
+
+/// The test server, read (and checked to answer) once per test binary.
 pub fn test_server() -> TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
-    SERVER.get_or_init(load).clone()
+    SERVER
+        .get_or_init(|| {
+            let server = load();
+            check_reachable(&server);
+            server
+        })
+        .clone()
 }
