@@ -1,0 +1,189 @@
+//! Exit codes and the CLI's error type.
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success |
+//! | 1 | other error (Keycloak validation error, health DOWN, differences with `--exit-code`) |
+//! | 2 | usage error (arguments, unreadable or malformed input file, bad configuration) |
+//! | 3 | authentication or authorization failure (token endpoint refused, 401, 403) |
+//! | 4 | not found (404) |
+//! | 5 | conflict (409, or a concurrent change detected by `update`) |
+//! | 6 | server or transport error (5xx, connection refused, timeout, TLS, undecodable answer) |
+
+use std::fmt;
+
+/// A documented exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Other = 1,
+    Usage = 2,
+    Auth = 3,
+    NotFound = 4,
+    Conflict = 5,
+    Server = 6,
+}
+
+/// An error the CLI reports: a one-line message, optional detail lines and a hint.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: Code,
+    pub message: String,
+    pub details: Vec<String>,
+    pub hint: Option<String>,
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+impl CliError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            hint: None,
+        }
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Code::Usage, message)
+    }
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(Code::Other, message)
+    }
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(Code::Auth, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(Code::NotFound, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(Code::Conflict, message)
+    }
+    pub fn server(message: impl Into<String>) -> Self {
+        Self::new(Code::Server, message)
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+    /// Prefixes the message with what was being done.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+    pub fn io(what: impl fmt::Display, e: std::io::Error) -> Self {
+        Self::usage(format!("{what}: {e}"))
+    }
+    pub fn exit_code(&self) -> i32 {
+        self.code as i32
+    }
+
+    /// Writes the error to stderr.
+    pub fn report(&self, color: bool) {
+        let (red, bold, dim, reset) = if color {
+            ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m")
+        } else {
+            ("", "", "", "")
+        };
+        eprintln!("{red}{bold}error{reset}{bold}:{reset} {}", self.message);
+        for d in &self.details {
+            eprintln!("  {d}");
+        }
+        if let Some(h) = &self.hint {
+            eprintln!("{dim}hint: {h}{reset}");
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<cloakroom::Error> for CliError {
+    fn from(e: cloakroom::Error) -> Self {
+        use cloakroom::Error as E;
+        match &e {
+            E::Auth(a) => {
+                let mut err = CliError::auth(e.to_string());
+                if a.status.is_none() && a.cause.is_some() {
+                    // The token endpoint was not reached at all.
+                    err.code = Code::Server;
+                } else if a.oauth_error() == Some("invalid_grant") {
+                    err.hint = Some(
+                        "check the user name and password (and OTP), or log in again with `cloakroom login --fresh`"
+                            .into(),
+                    );
+                } else if a.oauth_error() == Some("invalid_client")
+                    || a.oauth_error() == Some("unauthorized_client")
+                {
+                    err.hint = Some("check --client-id and the client secret".into());
+                }
+                err
+            }
+            E::Api(api) => {
+                let code = match api.status {
+                    401 | 403 => Code::Auth,
+                    404 => Code::NotFound,
+                    409 => Code::Conflict,
+                    408 | 429 | 500..=599 => Code::Server,
+                    _ => Code::Other,
+                };
+                let mut err = CliError::new(code, e.to_string());
+                if let Some(field) = api.field() {
+                    err.details.push(format!("field: {field}"));
+                }
+                if !api.params().is_empty() {
+                    err.details
+                        .push(format!("params: {}", api.params().join(", ")));
+                }
+                if api.message().is_none() && !api.body_text.trim().is_empty() {
+                    let text: String = api.body_text.chars().take(300).collect();
+                    err.details.push(format!("answer: {}", text.trim()));
+                }
+                match api.status {
+                    401 => {
+                        err.hint =
+                            Some("the token was refused; try `cloakroom login --fresh`".into())
+                    }
+                    403 => {
+                        err.hint = Some(
+                            "the token is valid but lacks the admin role this call needs".into(),
+                        )
+                    }
+                    _ => {}
+                }
+                err
+            }
+            E::Transport(_) => CliError::server(e.to_string()).with_hint(
+                "is the server URL right and the server running? (--server, CLOAKROOM_SERVER)",
+            ),
+            E::Decode(_) => CliError::server(e.to_string()),
+            E::Config(_) | E::InvalidInput(_) => CliError::usage(e.to_string()),
+            _ => CliError::other(e.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::other(e.to_string())
+    }
+}
+
+static STASH: std::sync::Mutex<Option<CliError>> = std::sync::Mutex::new(None);
+
+/// Keeps an error raised where only a `cloakroom::Error` can travel (inside a token provider),
+/// so the final report shows it with its own exit code and hint.
+pub fn stash(e: CliError) {
+    *STASH.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+}
+
+/// The stashed error, if any.
+pub fn take_stash() -> Option<CliError> {
+    STASH.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
