@@ -850,13 +850,39 @@ fn status() -> Result<()> {
 
 /// `cargo xtask test [-- cargo test args]`: `cargo test --workspace --all-features` against a
 /// real Keycloak; exits with cargo test's status.
+///
+/// The tests' clients log every exchange to `target/cloakroom-oplog/` and this command records
+/// each test's outcome there (`results.txt`), for `cargo xtask coverage`.
 pub fn test_command(args: &[String]) -> Result<()> {
     let extra = strip_separator(args);
+    let oplog = crate::coverage::oplog_dir();
+    let _ = fs::remove_dir_all(&oplog);
+    fs::create_dir_all(&oplog).with_context(|| format!("creating {}", oplog.display()))?;
     let mut cmd = Command::new(cargo());
     cmd.args(["test", "--workspace", "--all-features"])
         .args(extra)
+        .env("CLOAKROOM_OPLOG_DIR", &oplog)
         .current_dir(crate::repo_root());
-    with_server(cmd)
+    with_server_run(cmd, |cmd| {
+        run_recording_results(cmd, &oplog.join("results.txt"))
+    })
+}
+
+/// Runs `cmd`, passing its output through, and writes libtest's result lines to `results`.
+fn run_recording_results(cmd: &mut Command, results: &Path) -> std::io::Result<ExitStatus> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = fs::File::create(results)?;
+    let mut console = std::io::stdout();
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        writeln!(console, "{line}")?;
+        if let Some(r) = crate::coverage::result_line(&line) {
+            writeln!(out, "{r}")?;
+        }
+    }
+    child.wait()
 }
 
 /// `cargo xtask demo [-- example args]`: runs the `quickstart` example against a real Keycloak,
@@ -880,7 +906,15 @@ pub fn demo_command(args: &[String]) -> Result<()> {
 /// Start (or reuse) a server, run `cmd` with its coordinates in the environment, stop the
 /// server if this invocation started it (also on failure; on Ctrl-C the watchdog does it),
 /// and exit with `cmd`'s status.
-fn with_server(mut cmd: Command) -> Result<()> {
+fn with_server(cmd: Command) -> Result<()> {
+    with_server_run(cmd, |c| c.status())
+}
+
+/// [`with_server`] with a custom way to run the command.
+fn with_server_run(
+    mut cmd: Command,
+    run: impl FnOnce(&mut Command) -> std::io::Result<ExitStatus>,
+) -> Result<()> {
     let server = ensure_started()?;
     let s = &server.state;
     if !server.reused {
@@ -900,7 +934,7 @@ fn with_server(mut cmd: Command) -> Result<()> {
         .env("CLOAKROOM_ADMIN_USER", &s.admin_username)
         .env("CLOAKROOM_ADMIN_PASSWORD", &s.admin_password);
     let t0 = Instant::now();
-    let result = cmd.status();
+    let result = run(&mut cmd);
     println!("command finished in {:.1} s", t0.elapsed().as_secs_f64());
     let stopped = server.stop_if_owned();
     let status = result.context("running the command")?;

@@ -7,6 +7,7 @@
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 
 mod codegen;
+mod coverage;
 mod keycloak;
 
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&args[1..]),
         Some("test") => keycloak::test_command(&args[1..]),
         Some("demo") => keycloak::demo_command(&args[1..]),
+        Some("coverage") => coverage::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo>"
