@@ -451,12 +451,6 @@ impl Auth {
         Ok(obtained)
     }
 
-    /// Deletes the cached tokens of this profile.
-    pub fn forget(&self) {
-        let (cache, _) = self.cache_paths();
-        let _ = std::fs::remove_file(cache);
-    }
-
     /// An admin client whose token comes from the cache and is renewed (through the cache)
     /// when Keycloak refuses it.
     pub async fn admin_client(self: &Arc<Self>) -> CliResult<cloakroom::Client> {

@@ -436,7 +436,7 @@ pub enum DevCmd {
 pub struct DevUpArgs {
     /// Keycloak version.
     #[arg(long, default_value = "26.7.3")]
-    pub version: String,
+    pub kc_version: String,
     /// HTTP port.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,

@@ -141,7 +141,22 @@ impl From<cloakroom::Error> for CliError {
                     err.details
                         .push(format!("params: {}", api.params().join(", ")));
                 }
-                if api.message().is_none() && !api.body_text.trim().is_empty() {
+                // User-profile validation answers `{"errors":[{field, errorMessage, params}]}`.
+                let many = validation_errors(&api.body_text);
+                if api.message().is_none() {
+                    if let Some((field, msg, _)) = many.first() {
+                        err.message = format!("{}: {msg} (field `{field}`)", err.message);
+                    }
+                }
+                for (field, msg, params) in &many {
+                    let p = if params.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", params.join(", "))
+                    };
+                    err.details.push(format!("field `{field}`: {msg}{p}"));
+                }
+                if api.message().is_none() && many.is_empty() && !api.body_text.trim().is_empty() {
                     let text: String = api.body_text.chars().take(300).collect();
                     err.details.push(format!("answer: {}", text.trim()));
                 }
@@ -167,6 +182,36 @@ impl From<cloakroom::Error> for CliError {
             _ => CliError::other(e.to_string()),
         }
     }
+}
+
+/// The `errors` list of a user-profile validation answer: (field, message, params).
+fn validation_errors(body: &str) -> Vec<(String, String, Vec<String>)> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(items) = v.get("errors").and_then(|e| e.as_array()) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|i| {
+            let text = |k: &str| i.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+            let params = i
+                .get("params")
+                .and_then(|p| p.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| x.to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (text("field"), text("errorMessage"), params)
+        })
+        .collect()
 }
 
 impl From<std::io::Error> for CliError {

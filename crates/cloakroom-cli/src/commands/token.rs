@@ -17,7 +17,6 @@ pub async fn run(ctx: &Ctx, a: TokenArgs) -> CliResult {
         TokenFormat::Header => println!("Authorization: Bearer {}", e.access_token),
         TokenFormat::Json => {
             let (header, claims) = decode_jwt(&e.access_token)
-                .map(|(h, c)| (h, c))
                 .unwrap_or((serde_json::Value::Null, serde_json::Value::Null));
             let t = now();
             let v = json!({

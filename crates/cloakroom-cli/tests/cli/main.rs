@@ -1,0 +1,14 @@
+//! CLI tests against a real Keycloak.
+//!
+//! The server comes from `CLOAKROOM_TEST_URL` (+ `CLOAKROOM_TEST_MGMT_URL`,
+//! `CLOAKROOM_TEST_ADMIN_USER`, `CLOAKROOM_TEST_ADMIN_PASSWORD`), else from the harness's state
+//! file (`CLOAKROOM_TEST_STATE` or `<repo>/.cache/keycloak/state.json`). Without one every test
+//! fails with instructions: nothing is skipped. Each test has its own realm and its own
+//! configuration directory, so tests run in parallel.
+
+mod support;
+
+mod api;
+mod config;
+mod health;
+mod token;

@@ -1,0 +1,255 @@
+use std::process::Stdio;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::support::{Env, cloakroom_bin};
+
+/// An environment logged in (password grant) as `user` of a fresh realm.
+fn user_cmd(env: &Env, realm: &str, user: &str) -> assert_cmd::Command {
+    let mut c = env.bare();
+    c.args([
+        "--server",
+        &env.server.url,
+        "--auth-realm",
+        realm,
+        "--user",
+        user,
+    ]);
+    c
+}
+
+#[test]
+fn token_password_grant_formats_and_cache() {
+    let admin = Env::new();
+    let realm = admin.realm("tok");
+    realm.user("alice", "alice-pw-1");
+    let env = Env::new();
+    // Raw token, obtained with the password from a file.
+    let pw = env.dir.path().join("pw");
+    std::fs::write(&pw, "alice-pw-1\n").unwrap();
+    let out = user_cmd(&env, &realm.name, "alice")
+        .args(["--password-file", pw.to_str().unwrap(), "token"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(raw.trim().split('.').count(), 3, "{raw}");
+    // The cache is private.
+    let cache = env.config_dir().join("tokens/default.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // Second call: cache hit, no password needed; JSON with unverified claims.
+    let out = user_cmd(&env, &realm.name, "alice")
+        .args(["-v", "login", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("token cache hit"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"], "cache");
+    assert_eq!(v["access_token"].as_str().unwrap(), raw.trim());
+    assert_eq!(v["claims_unverified"]["azp"], "admin-cli");
+    assert!(
+        v["claims_unverified"]["iss"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/realms/{}", realm.name))
+    );
+    user_cmd(&env, &realm.name, "alice")
+        .args(["token", "--format", "header"])
+        .assert()
+        .success()
+        .stdout(format!("Authorization: Bearer {}\n", raw.trim()));
+    // Password from stdin, forcing a new login.
+    user_cmd(&env, &realm.name, "alice")
+        .args(["--password-stdin", "token", "--fresh"])
+        .write_stdin("alice-pw-1\n")
+        .assert()
+        .success();
+    // A group-readable cache is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o644)).unwrap();
+        user_cmd(&env, &realm.name, "alice")
+            .arg("token")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("refusing to read the token cache"))
+            .stderr(predicate::str::contains("chmod 600"));
+    }
+}
+
+#[test]
+fn token_failures() {
+    let admin = Env::new();
+    let realm = admin.realm("tokfail");
+    realm.user("bob", "bob-pw-1");
+    let env = Env::new();
+    // Bad credentials: 3 with Keycloak's description.
+    user_cmd(&env, &realm.name, "bob")
+        .arg("token")
+        .env("CLOAKROOM_PASSWORD", "bad-pw")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!(
+            "could not obtain a token from realm `{}` (password grant): invalid_grant: Invalid user credentials",
+            realm.name
+        )))
+        .stderr(predicate::str::contains("bad-pw").not());
+    // No password at all and no terminal: 3 with a hint, never a hang.
+    user_cmd(&env, &realm.name, "bob")
+        .arg("token")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "no password available for user `bob`",
+        ));
+    // Missing realm: Keycloak answers 404 on the token endpoint, which is an auth failure.
+    user_cmd(&env, "no-such-realm-xyz", "bob")
+        .arg("token")
+        .env("CLOAKROOM_PASSWORD", "x")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("Realm does not exist"));
+    // Client credentials without a secret: 3.
+    env.bare()
+        .args(["--server", &env.server.url, "--client-id", "svc", "token"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("needs a client secret"));
+    // Unreachable server: 6.
+    env.bare()
+        .args(["--server", "http://127.0.0.1:1", "--user", "bob", "token"])
+        .env("CLOAKROOM_PASSWORD", "x")
+        .assert()
+        .code(6);
+}
+
+#[test]
+fn client_credentials_grant() {
+    let admin = Env::new();
+    let realm = admin.realm("tokcc");
+    admin.ok(&[
+        "api",
+        "POST",
+        &format!("/admin/realms/{}/clients", realm.name),
+        "--data",
+        &serde_json::json!({
+            "clientId": "svc",
+            "publicClient": false,
+            "serviceAccountsEnabled": true,
+            "secret": "svc-secret-123",
+        })
+        .to_string(),
+    ]);
+    let env = Env::new();
+    let secret = env.dir.path().join("secret");
+    std::fs::write(&secret, "svc-secret-123").unwrap();
+    let out = env
+        .bare()
+        .args(["--server", &env.server.url, "--auth-realm", &realm.name])
+        .args([
+            "--client-id",
+            "svc",
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+        ])
+        .args(["token", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["grant"], "client-credentials");
+    assert_eq!(v["claims_unverified"]["azp"], "svc");
+    env.bare()
+        .args(["--server", &env.server.url, "--auth-realm", &realm.name])
+        .args(["--client-id", "svc", "--no-cache", "token"])
+        .env("CLOAKROOM_CLIENT_SECRET", "wrong")
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("unauthorized_client")
+                .or(predicate::str::contains("invalid_client")),
+        );
+}
+
+/// Two processes with an expired cache: exactly one refreshes, the other waits on the lock and
+/// finds the fresh token.
+#[test]
+fn parallel_invocations_refresh_once() {
+    let admin = Env::new();
+    let realm = admin.realm("tokpar");
+    realm.user("carol", "carol-pw-1");
+    let env = Env::new();
+    user_cmd(&env, &realm.name, "carol")
+        .arg("token")
+        .env("CLOAKROOM_PASSWORD", "carol-pw-1")
+        .assert()
+        .success();
+    // Expire the cached access token (the refresh token stays good).
+    let cache = env.config_dir().join("tokens/default.json");
+    let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    entry["expires_at"] = Value::from(1u64);
+    std::fs::write(&cache, serde_json::to_vec(&entry).unwrap()).unwrap();
+
+    let spawn = || {
+        let mut c = std::process::Command::new(cloakroom_bin());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CLOAKROOM_") || k.starts_with("KEYCLOAK_") || k.starts_with("KC_CLI_")
+            {
+                c.env_remove(k);
+            }
+        }
+        c.env("CLOAKROOM_CONFIG_DIR", env.config_dir())
+            // The first process keeps the lock a while after refreshing, so the second one
+            // certainly runs into it.
+            .env("CLOAKROOM_DEBUG_LOCK_HOLD_MS", "1500")
+            .args([
+                "--server",
+                &env.server.url,
+                "--auth-realm",
+                &realm.name,
+                "--user",
+                "carol",
+            ])
+            .args(["-v", "token"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        a.status.success() && b.status.success(),
+        "a: {}\nb: {}",
+        err(&a),
+        err(&b)
+    );
+    let all = err(&a) + &err(&b);
+    assert_eq!(all.matches("token refreshed").count(), 1, "{all}");
+    assert_eq!(all.matches("token cache hit").count(), 1, "{all}");
+    assert_eq!(all.matches("token granted").count(), 0, "{all}");
+    assert_eq!(a.stdout, b.stdout, "both print the one refreshed token");
+}
