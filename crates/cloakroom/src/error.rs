@@ -370,6 +370,8 @@ pub enum VerifyError {
     Claim(String),
     /// The ID token's nonce does not match.
     Nonce,
+    /// The `state` returned to the redirect URI is not the one the login was started with.
+    State,
 }
 
 impl fmt::Display for VerifyError {
@@ -391,6 +393,9 @@ impl fmt::Display for VerifyError {
             }
             VerifyError::Claim(c) => write!(f, "token claim check failed: {c}"),
             VerifyError::Nonce => write!(f, "ID token nonce does not match"),
+            VerifyError::State => {
+                write!(f, "the returned `state` does not match the login request")
+            }
         }
     }
 }

@@ -24,14 +24,17 @@ pub mod blocking;
 mod client;
 pub mod error;
 pub mod generated;
+pub mod oidc;
 mod raw;
 pub mod request;
 pub mod retry;
 mod secret;
+pub mod uma;
 
 pub use auth::{ClientAuth, Credentials, Otp, TokenProvider, TokenSet, TokenStats};
 pub use client::{Client, ClientBuilder, Exchange, Observer};
 pub use error::{Error, Result};
+pub use oidc::{JwtVerifier, Oidc, OidcClient, SigningKey};
 pub use raw::{Raw, RawCall};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -17,6 +17,9 @@ pub enum ClientAuth {
     SecretPost(Secret),
     /// `client_secret_basic`: the secret goes in an HTTP Basic `Authorization` header.
     SecretBasic(Secret),
+    /// `private_key_jwt`: a short-lived assertion signed with the caller's RS256/ES256 key
+    /// (Keycloak's "Signed JWT" client authenticator).
+    PrivateKeyJwt(crate::oidc::SigningKey),
 }
 
 /// A one-time password for the password grant.

@@ -11,3 +11,4 @@ pub use credentials::{ClientAuth, Credentials, Otp, TokenProvider};
 pub use token::{TokenSet, TokenStats};
 
 pub(crate) use token::TokenManager;
+pub(crate) use token::{authenticate_client, parse_token_answer, token_request};

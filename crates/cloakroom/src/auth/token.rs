@@ -322,7 +322,7 @@ impl TokenManager {
         grant: &str,
     ) -> Result<TokenSet> {
         self.token_requests.fetch_add(1, Ordering::Relaxed);
-        let req = token_request(&self.realm, client_id, auth, form);
+        let req = token_request(&transport.base, &self.realm, client_id, auth, form)?;
         let resp = transport.execute(&req, None).await?;
         parse_token_answer(&self.realm, grant, resp.status, &resp.body, (self.clock)())
     }
@@ -330,16 +330,17 @@ impl TokenManager {
 
 /// Builds a token-endpoint request for `realm` with client authentication applied.
 pub(crate) fn token_request(
+    base: &str,
     realm: &str,
     client_id: &str,
     auth: &ClientAuth,
-    mut form: Vec<(String, String)>,
-) -> Request {
+    form: Vec<(String, String)>,
+) -> Result<Request> {
     let path = format!(
         "/realms/{}/protocol/openid-connect/token",
         encode_segment(realm)
     );
-    let mut req = Request::new(
+    let req = Request::new(
         Method::Post,
         path,
         "/realms/{realm}/protocol/openid-connect/token",
@@ -348,6 +349,18 @@ pub(crate) fn token_request(
     .auth(AuthMode::None)
     // Repeating a grant creates no duplicate object; a lost answer is safe to ask again.
     .retry_post(true);
+    authenticate_client(req, base, realm, client_id, auth, form)
+}
+
+/// Adds client authentication to a form request to one of `realm`'s OAuth endpoints.
+pub(crate) fn authenticate_client(
+    mut req: Request,
+    base: &str,
+    realm: &str,
+    client_id: &str,
+    auth: &ClientAuth,
+    mut form: Vec<(String, String)>,
+) -> Result<Request> {
     match auth {
         ClientAuth::Public => form.push(("client_id".into(), client_id.to_owned())),
         ClientAuth::SecretPost(s) => {
@@ -357,8 +370,20 @@ pub(crate) fn token_request(
         ClientAuth::SecretBasic(s) => {
             req = req.header("authorization", basic_auth(client_id, s));
         }
+        ClientAuth::PrivateKeyJwt(key) => {
+            let issuer = format!("{base}/realms/{}", encode_segment(realm));
+            form.push(("client_id".into(), client_id.to_owned()));
+            form.push((
+                "client_assertion_type".into(),
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ));
+            form.push((
+                "client_assertion".into(),
+                crate::oidc::client_assertion(key, client_id, &issuer)?,
+            ));
+        }
     }
-    req.form(form)
+    Ok(req.form(form))
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.

@@ -6,3 +6,6 @@ mod support;
 mod core_auth;
 mod core_errors;
 mod secrets;
+
+mod oidc_browser;
+mod oidc_util;

@@ -1,0 +1,554 @@
+//! JOSE building blocks: base64url, JWT parsing, JWKs, signature verification and the signing
+//! key used for `private_key_jwt` client authentication. All cryptography is `ring`'s.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::SystemRandom;
+use ring::signature::{self, KeyPair as _};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, VerifyError};
+
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub(crate) fn b64url_decode(s: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
+    URL_SAFE_NO_PAD.decode(s)
+}
+
+pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, data)
+        .as_ref()
+        .to_vec()
+}
+
+/// The signature algorithms cloakroom verifies. `none` and the HMAC algorithms are not among
+/// them: a verifier holding public keys must never accept them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// ECDSA P-384 with SHA-384.
+    ES384,
+    /// Ed25519.
+    EdDSA,
+}
+
+impl Algorithm {
+    /// Parses a JOSE `alg` name; `none`, `HS*` and unknown names are refused.
+    pub fn parse(name: &str) -> std::result::Result<Self, VerifyError> {
+        Ok(match name {
+            "RS256" => Algorithm::RS256,
+            "RS384" => Algorithm::RS384,
+            "RS512" => Algorithm::RS512,
+            "PS256" => Algorithm::PS256,
+            "PS384" => Algorithm::PS384,
+            "PS512" => Algorithm::PS512,
+            "ES256" => Algorithm::ES256,
+            "ES384" => Algorithm::ES384,
+            "EdDSA" | "Ed25519" => Algorithm::EdDSA,
+            n if n.eq_ignore_ascii_case("none") => {
+                return Err(VerifyError::Algorithm("`none` (unsigned token)".into()));
+            }
+            n if n.starts_with("HS") => {
+                return Err(VerifyError::Algorithm(format!(
+                    "`{n}` (HMAC is never accepted with public keys)"
+                )));
+            }
+            n => {
+                return Err(VerifyError::Algorithm(format!(
+                    "`{}` is not supported",
+                    n.chars().take(32).collect::<String>()
+                )));
+            }
+        })
+    }
+
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::EdDSA => "EdDSA",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A JWT's protected header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Header {
+    /// `alg` as written in the token (checked only by verification).
+    pub alg: String,
+    /// `kid`: which key signed the token.
+    pub kid: Option<String>,
+    /// `typ` (Keycloak writes `JWT`).
+    pub typ: Option<String>,
+    /// Every header parameter.
+    pub raw: Map<String, Value>,
+}
+
+/// A JWT split into its parts, nothing checked yet.
+pub(crate) struct Parsed<'a> {
+    pub header: Header,
+    pub payload: Map<String, Value>,
+    pub signing_input: &'a [u8],
+    pub signature: Vec<u8>,
+}
+
+fn malformed(m: impl Into<String>) -> VerifyError {
+    VerifyError::Malformed(m.into())
+}
+
+/// Splits and decodes a compact JWS. Size must already have been checked by the caller.
+pub(crate) fn parse_jwt(token: &str) -> std::result::Result<Parsed<'_>, VerifyError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        let n = token.split('.').count();
+        return Err(if n == 5 {
+            malformed("encrypted tokens (JWE) are not supported")
+        } else {
+            malformed(format!("expected 3 dot-separated parts, found {n}"))
+        });
+    };
+    let header_bytes = b64url_decode(h).map_err(|_| malformed("header is not base64url"))?;
+    let raw: Map<String, Value> = serde_json::from_slice(&header_bytes)
+        .map_err(|_| malformed("header is not a JSON object"))?;
+    let alg = match raw.get("alg") {
+        Some(Value::String(a)) => a.clone(),
+        _ => return Err(malformed("header has no `alg`")),
+    };
+    let kid = match raw.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(malformed("`kid` is not a string")),
+    };
+    let typ = raw.get("typ").and_then(Value::as_str).map(str::to_owned);
+    let payload_bytes = b64url_decode(p).map_err(|_| malformed("payload is not base64url"))?;
+    let payload: Map<String, Value> = serde_json::from_slice(&payload_bytes)
+        .map_err(|_| malformed("payload is not a JSON object"))?;
+    let signature = b64url_decode(s).map_err(|_| malformed("signature is not base64url"))?;
+    Ok(Parsed {
+        header: Header { alg, kid, typ, raw },
+        payload,
+        signing_input: &token.as_bytes()[..h.len() + 1 + p.len()],
+        signature,
+    })
+}
+
+/// A public key from a JWKS, ready to verify with.
+#[derive(Clone)]
+pub(crate) enum PublicKey {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    P256(Vec<u8>),
+    P384(Vec<u8>),
+    Ed25519(Vec<u8>),
+}
+
+impl PublicKey {
+    fn fits(&self, alg: Algorithm) -> bool {
+        use Algorithm::*;
+        match self {
+            PublicKey::Rsa { .. } => matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | PS512),
+            PublicKey::P256(_) => alg == ES256,
+            PublicKey::P384(_) => alg == ES384,
+            PublicKey::Ed25519(_) => alg == EdDSA,
+        }
+    }
+}
+
+/// One signing key of a realm, as published in its JWKS.
+#[derive(Clone)]
+pub(crate) struct Jwk {
+    pub kid: Option<String>,
+    /// The algorithm the key is published for; when set, tokens must use exactly this one.
+    pub alg: Option<Algorithm>,
+    pub key: PublicKey,
+}
+
+impl fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jwk {
+    /// Reads one JWK. Keys that cannot verify signatures (`use: enc`, unknown types or curves,
+    /// encryption algorithms) give `None`.
+    pub(crate) fn from_json(v: &Value) -> Option<Jwk> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str);
+        if s("use").is_some_and(|u| u != "sig") {
+            return None;
+        }
+        let alg = match s("alg") {
+            None => None,
+            Some(a) => Some(Algorithm::parse(a).ok()?),
+        };
+        let bytes = |k: &str| s(k).and_then(|x| b64url_decode(x.trim_end_matches('=')).ok());
+        let key = match (s("kty")?, s("crv")) {
+            ("RSA", _) => PublicKey::Rsa {
+                n: strip_zeros(bytes("n")?),
+                e: strip_zeros(bytes("e")?),
+            },
+            ("EC", Some(crv)) => {
+                let (x, y) = (bytes("x")?, bytes("y")?);
+                let len = match crv {
+                    "P-256" => 32,
+                    "P-384" => 48,
+                    _ => return None,
+                };
+                if x.len() != len || y.len() != len {
+                    return None;
+                }
+                let mut point = Vec::with_capacity(1 + 2 * len);
+                point.push(4);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                if len == 32 {
+                    PublicKey::P256(point)
+                } else {
+                    PublicKey::P384(point)
+                }
+            }
+            ("OKP", Some("Ed25519")) => PublicKey::Ed25519(bytes("x")?),
+            _ => return None,
+        };
+        if let Some(a) = alg {
+            if !key.fits(a) {
+                return None;
+            }
+        }
+        Some(Jwk {
+            kid: s("kid").map(str::to_owned),
+            alg,
+            key,
+        })
+    }
+
+    /// Whether a token with `alg` may be checked against this key (the algorithm is pinned to
+    /// the key: RS/PS for RSA, the curve's ES for EC, EdDSA for OKP, exactly `alg` when set).
+    pub(crate) fn accepts(&self, alg: Algorithm) -> bool {
+        self.alg.is_none_or(|a| a == alg) && self.key.fits(alg)
+    }
+
+    pub(crate) fn verify(&self, alg: Algorithm, msg: &[u8], sig: &[u8]) -> bool {
+        use Algorithm::*;
+        let rsa = |params: &'static signature::RsaParameters, n: &[u8], e: &[u8]| {
+            signature::RsaPublicKeyComponents { n, e }
+                .verify(params, msg, sig)
+                .is_ok()
+        };
+        match (&self.key, alg) {
+            (PublicKey::Rsa { n, e }, RS256) => rsa(&signature::RSA_PKCS1_2048_8192_SHA256, n, e),
+            (PublicKey::Rsa { n, e }, RS384) => rsa(&signature::RSA_PKCS1_2048_8192_SHA384, n, e),
+            (PublicKey::Rsa { n, e }, RS512) => rsa(&signature::RSA_PKCS1_2048_8192_SHA512, n, e),
+            (PublicKey::Rsa { n, e }, PS256) => rsa(&signature::RSA_PSS_2048_8192_SHA256, n, e),
+            (PublicKey::Rsa { n, e }, PS384) => rsa(&signature::RSA_PSS_2048_8192_SHA384, n, e),
+            (PublicKey::Rsa { n, e }, PS512) => rsa(&signature::RSA_PSS_2048_8192_SHA512, n, e),
+            (PublicKey::P256(p), ES256) => {
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, p)
+                    .verify(msg, sig)
+                    .is_ok()
+            }
+            (PublicKey::P384(p), ES384) => {
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, p)
+                    .verify(msg, sig)
+                    .is_ok()
+            }
+            (PublicKey::Ed25519(p), EdDSA) => {
+                signature::UnparsedPublicKey::new(&signature::ED25519, p)
+                    .verify(msg, sig)
+                    .is_ok()
+            }
+            _ => false,
+        }
+    }
+}
+
+fn strip_zeros(mut v: Vec<u8>) -> Vec<u8> {
+    let zeros = v.iter().take_while(|b| **b == 0).count();
+    v.drain(..zeros.min(v.len().saturating_sub(1)));
+    v
+}
+
+/// Decodes PEM (the first block) or passes DER through.
+fn pem_or_der(input: &[u8]) -> Result<Vec<u8>> {
+    let Ok(text) = std::str::from_utf8(input) else {
+        return Ok(input.to_vec());
+    };
+    if !text.contains("-----BEGIN") {
+        return Ok(input.to_vec());
+    }
+    let mut body = String::new();
+    let mut inside = false;
+    let mut label = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("-----BEGIN ") {
+            inside = true;
+            label = rest.trim_end_matches('-').to_owned();
+            continue;
+        }
+        if line.starts_with("-----END ") {
+            break;
+        }
+        if inside {
+            body.push_str(line);
+        }
+    }
+    if label != "PRIVATE KEY" {
+        return Err(Error::invalid_input(format!(
+            "expected a PKCS#8 `PRIVATE KEY` PEM block, found `{label}` \
+             (convert with `openssl pkcs8 -topk8 -nocrypt`)"
+        )));
+    }
+    STANDARD
+        .decode(body)
+        .map_err(|_| Error::invalid_input("the PEM block is not valid base64"))
+}
+
+enum SigningKind {
+    Rsa(signature::RsaKeyPair),
+    P256(signature::EcdsaKeyPair),
+}
+
+struct SigningInner {
+    kind: SigningKind,
+    rng: SystemRandom,
+}
+
+/// A private key for `private_key_jwt` client authentication (RS256 or ES256), supplied by the
+/// caller as PKCS#8 PEM or DER. `Debug` shows only the algorithm and key id.
+#[derive(Clone)]
+pub struct SigningKey {
+    inner: Arc<SigningInner>,
+    kid: Arc<str>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey({}, kid={})", self.algorithm(), self.kid)
+    }
+}
+
+impl SigningKey {
+    /// Reads a PKCS#8 private key (PEM `-----BEGIN PRIVATE KEY-----` or DER): an RSA key signs
+    /// with RS256, a P-256 key with ES256. The key id defaults to the RFC 7638 thumbprint.
+    pub fn from_pkcs8(pem_or_der_bytes: impl AsRef<[u8]>) -> Result<Self> {
+        let der = pem_or_der(pem_or_der_bytes.as_ref())?;
+        let rng = SystemRandom::new();
+        let kind = if let Ok(k) = signature::RsaKeyPair::from_pkcs8(&der) {
+            SigningKind::Rsa(k)
+        } else if let Ok(k) = signature::EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &der,
+            &rng,
+        ) {
+            SigningKind::P256(k)
+        } else {
+            return Err(Error::invalid_input(
+                "unreadable private key: expected PKCS#8 RSA (2048 bits or more) or EC P-256",
+            ));
+        };
+        let kid = thumbprint(&public_members(&kind));
+        Ok(SigningKey {
+            inner: Arc::new(SigningInner { kind, rng }),
+            kid: kid.into(),
+        })
+    }
+
+    /// Uses another key id (the `kid` Keycloak knows the key by).
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = kid.into().into();
+        self
+    }
+
+    /// The JOSE algorithm this key signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.inner.kind {
+            SigningKind::Rsa(_) => Algorithm::RS256,
+            SigningKind::P256(_) => Algorithm::ES256,
+        }
+    }
+
+    /// The key id put in the assertion header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public half as a JWK (with `kid`, `alg` and `use: sig`), for registering the key
+    /// with Keycloak (`jwks.string` client attribute or a JWKS URL).
+    pub fn public_jwk(&self) -> Value {
+        let mut m = public_members(&self.inner.kind);
+        m.insert("kid".into(), Value::String(self.kid.to_string()));
+        m.insert("alg".into(), Value::String(self.algorithm().to_string()));
+        m.insert("use".into(), Value::String("sig".into()));
+        Value::Object(m)
+    }
+
+    /// Signs `claims` as a compact JWS.
+    pub(crate) fn sign_jwt(&self, claims: &Value) -> Result<String> {
+        let header = serde_json::json!({
+            "alg": self.algorithm().as_str(),
+            "typ": "JWT",
+            "kid": &*self.kid,
+        });
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        let failed = || Error::config("signing the client assertion failed");
+        let sig = match &self.inner.kind {
+            SigningKind::Rsa(k) => {
+                let mut sig = vec![0u8; k.public().modulus_len()];
+                k.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.inner.rng,
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|_| failed())?;
+                sig
+            }
+            SigningKind::P256(k) => k
+                .sign(&self.inner.rng, input.as_bytes())
+                .map_err(|_| failed())?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(format!("{input}.{}", b64url(&sig)))
+    }
+}
+
+/// The RFC 7638 required members, in lexicographic order.
+fn public_members(kind: &SigningKind) -> Map<String, Value> {
+    let mut m = Map::new();
+    match kind {
+        SigningKind::Rsa(k) => {
+            let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public().into();
+            m.insert("e".into(), Value::String(b64url(&c.e)));
+            m.insert("kty".into(), Value::String("RSA".into()));
+            m.insert("n".into(), Value::String(b64url(&c.n)));
+        }
+        SigningKind::P256(k) => {
+            let p = k.public_key().as_ref();
+            m.insert("crv".into(), Value::String("P-256".into()));
+            m.insert("kty".into(), Value::String("EC".into()));
+            m.insert("x".into(), Value::String(b64url(&p[1..33])));
+            m.insert("y".into(), Value::String(b64url(&p[33..65])));
+        }
+    }
+    m
+}
+
+fn thumbprint(members: &Map<String, Value>) -> String {
+    // serde_json keeps insertion order (preserve_order); members were inserted sorted.
+    let json = Value::Object(members.clone()).to_string();
+    b64url(&sha256(json.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_none_and_hmac() {
+        assert!(matches!(
+            Algorithm::parse("none"),
+            Err(VerifyError::Algorithm(_))
+        ));
+        assert!(matches!(
+            Algorithm::parse("NONE"),
+            Err(VerifyError::Algorithm(_))
+        ));
+        assert!(matches!(
+            Algorithm::parse("HS256"),
+            Err(VerifyError::Algorithm(_))
+        ));
+        assert_eq!(Algorithm::parse("PS384").unwrap(), Algorithm::PS384);
+    }
+
+    #[test]
+    fn es256_key_signs_and_verifies() {
+        let rng = SystemRandom::new();
+        let pkcs8 = signature::EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::ES256);
+        let jwt = key.sign_jwt(&serde_json::json!({"sub": "x"})).unwrap();
+        let jwk = Jwk::from_json(&key.public_jwk()).unwrap();
+        let parsed = parse_jwt(&jwt).unwrap();
+        assert_eq!(parsed.header.kid.as_deref(), Some(key.kid()));
+        assert!(jwk.verify(Algorithm::ES256, parsed.signing_input, &parsed.signature));
+        assert!(!jwk.accepts(Algorithm::RS256));
+        let mut bad = parsed.signature.clone();
+        bad[0] ^= 1;
+        assert!(!jwk.verify(Algorithm::ES256, parsed.signing_input, &bad));
+    }
+
+    #[test]
+    fn jwe_and_garbage_are_malformed() {
+        assert!(matches!(
+            parse_jwt("a.b.c.d.e"),
+            Err(VerifyError::Malformed(m)) if m.contains("JWE")
+        ));
+        assert!(matches!(parse_jwt("abc"), Err(VerifyError::Malformed(_))));
+        assert!(matches!(parse_jwt("!.!.!"), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn enc_keys_are_skipped() {
+        let v = serde_json::json!({"kty":"RSA","use":"enc","alg":"RSA-OAEP","n":"AQAB","e":"AQAB"});
+        assert!(Jwk::from_json(&v).is_none());
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let rng = SystemRandom::new();
+        let pkcs8 = signature::EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
+        assert!(format!("{key:?}").starts_with("SigningKey(ES256"));
+    }
+}

@@ -1,0 +1,311 @@
+//! OpenID Connect: discovery, logins (authorization code + PKCE, device, client credentials,
+//! password, refresh), token exchange, introspection, userinfo, logout, revocation, dynamic
+//! client registration and offline JWT verification.
+//!
+//! Nothing here needs admin credentials: build a [`Client`] without any and call
+//! [`Client::oidc`] with the realm.
+//!
+//! ```no_run
+//! # async fn demo() -> cloakroom::Result<()> {
+//! use cloakroom::{Client, ClientAuth};
+//! let kc = Client::builder("https://sso.example.com").build()?;
+//! let acme = kc.oidc("acme");
+//! // A service calling another with its own identity:
+//! let app = acme.client("billing", ClientAuth::SecretBasic("s3cret".into()));
+//! let tokens = app.client_credentials().await?;
+//! // An API checking bearer tokens offline (JWKS cached, refetched when Keycloak rotates keys):
+//! let verifier = acme.verifier().audience("billing").build()?;
+//! let claims = verifier.verify(tokens.access_token.expose_secret()).await?;
+//! assert!(claims.has_realm_role("offline_access") || true);
+//! # Ok(()) }
+//! ```
+//!
+//! Keep the [`Oidc`] handle (cheap to clone) to reuse its discovery document; keep a
+//! [`JwtVerifier`] to reuse its key cache.
+
+mod claims;
+mod client;
+mod device;
+mod discovery;
+mod exchange;
+pub(crate) mod jose;
+mod login;
+mod registration;
+mod verify;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::Client;
+use crate::error::{ApiError, AuthError, Error, Result};
+use crate::request::{AuthMode, Method, Request, encode_segment};
+
+pub use claims::{Access, Claims};
+pub use client::{Introspection, OidcClient, PasswordGrant, TokenTypeHint, UserInfo};
+pub use device::DeviceAuthorization;
+pub use discovery::ProviderMetadata;
+pub use exchange::{LegacyTokenExchange, TokenExchange, token_types};
+pub use jose::{Algorithm, Header, SigningKey};
+pub use login::{AuthorizationRequest, CodeTokens, PendingLogin, Prompt};
+pub use registration::{ClientRegistration, RegisteredClient};
+pub use verify::{JwtVerifier, VerifierBuilder, insecure_decode};
+
+/// A function telling the current time (injectable so expiry and polling tests are instant).
+pub type TimeFn = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+/// The future a [`SleepFn`] returns.
+pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A function that waits (device polling). Tests pass one that returns at once and advances
+/// their clock instead.
+pub type SleepFn = Arc<dyn Fn(Duration) -> SleepFuture + Send + Sync>;
+
+impl Client {
+    /// The OpenID Connect endpoints of `realm`. Needs no admin credentials.
+    pub fn oidc(&self, realm: impl Into<String>) -> Oidc {
+        Oidc {
+            inner: Arc::new(OidcInner {
+                client: self.clone(),
+                realm: realm.into(),
+                discovery: tokio::sync::OnceCell::new(),
+                clock: Arc::new(SystemTime::now),
+                sleeper: Arc::new(|d| Box::pin(tokio::time::sleep(d))),
+            }),
+        }
+    }
+}
+
+/// One realm's OpenID Connect provider. Cheap to clone; clones share the cached discovery
+/// document.
+#[derive(Clone)]
+pub struct Oidc {
+    pub(crate) inner: Arc<OidcInner>,
+}
+
+pub(crate) struct OidcInner {
+    pub(crate) client: Client,
+    pub(crate) realm: String,
+    discovery: tokio::sync::OnceCell<Arc<ProviderMetadata>>,
+    pub(crate) clock: TimeFn,
+    pub(crate) sleeper: SleepFn,
+}
+
+impl fmt::Debug for Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Oidc")
+            .field("base_url", &self.inner.client.base_url())
+            .field("realm", &self.inner.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) const T_TOKEN: &str = "/realms/{realm}/protocol/openid-connect/token";
+pub(crate) const T_CERTS: &str = "/realms/{realm}/protocol/openid-connect/certs";
+pub(crate) const T_DISCOVERY: &str = "/realms/{realm}/.well-known/openid-configuration";
+
+impl Oidc {
+    /// The realm.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// The underlying client.
+    pub fn http_client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Replaces the clock (tests): token expiry, device-code deadlines, verification times.
+    pub fn with_clock(self, f: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.rebuild(Some(Arc::new(f)), None)
+    }
+
+    /// Replaces the sleep function used between device-flow polls (tests).
+    pub fn with_sleeper(self, f: impl Fn(Duration) -> SleepFuture + Send + Sync + 'static) -> Self {
+        self.rebuild(None, Some(Arc::new(f)))
+    }
+
+    fn rebuild(self, clock: Option<TimeFn>, sleeper: Option<SleepFn>) -> Self {
+        let i = &self.inner;
+        let discovery = tokio::sync::OnceCell::new();
+        if let Some(d) = i.discovery.get() {
+            let _ = discovery.set(d.clone());
+        }
+        Oidc {
+            inner: Arc::new(OidcInner {
+                client: i.client.clone(),
+                realm: i.realm.clone(),
+                discovery,
+                clock: clock.unwrap_or_else(|| i.clock.clone()),
+                sleeper: sleeper.unwrap_or_else(|| i.sleeper.clone()),
+            }),
+        }
+    }
+
+    /// A client of this realm, identified by `client_id` and authenticated by `auth`.
+    pub fn client(&self, client_id: impl Into<String>, auth: crate::ClientAuth) -> OidcClient {
+        OidcClient::new(self.clone(), client_id.into(), auth)
+    }
+
+    /// The realm's issuer URL as the server sees it from the configured base URL
+    /// (`{base}/realms/{realm}`). The authoritative value is [`ProviderMetadata::issuer`].
+    pub fn issuer_url(&self) -> String {
+        format!("{}{}", self.inner.client.base_url(), self.realm_path())
+    }
+
+    /// The discovery document (`.well-known/openid-configuration`), fetched once per handle.
+    pub async fn discovery(&self) -> Result<Arc<ProviderMetadata>> {
+        self.inner
+            .discovery
+            .get_or_try_init(|| async {
+                let req = self.public_request(
+                    Method::Get,
+                    "/.well-known/openid-configuration",
+                    T_DISCOVERY,
+                );
+                let resp = self.inner.client.send(req).await?;
+                Ok::<_, Error>(Arc::new(resp.json::<ProviderMetadata>()?))
+            })
+            .await
+            .cloned()
+    }
+
+    /// A verifier for tokens of this realm (configure audience, leeway, … on the builder).
+    pub fn verifier(&self) -> VerifierBuilder {
+        VerifierBuilder::new(self.clone())
+    }
+
+    /// Dynamic client registration (OpenID Connect Dynamic Client Registration).
+    pub fn registration(&self) -> ClientRegistration {
+        ClientRegistration::new(self.clone())
+    }
+
+    /// The browser URL that ends the user's session (RP-initiated logout). Send the user there.
+    pub fn end_session_url(
+        &self,
+        id_token_hint: Option<&crate::Secret>,
+        post_logout_redirect_uri: Option<&str>,
+        client_id: Option<&str>,
+        state: Option<&str>,
+    ) -> String {
+        let mut url = url::Url::parse(&format!(
+            "{}/protocol/openid-connect/logout",
+            self.issuer_url()
+        ))
+        .expect("base URL was validated by the builder");
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(t) = id_token_hint {
+                q.append_pair("id_token_hint", t.expose_secret());
+            }
+            if let Some(u) = post_logout_redirect_uri {
+                q.append_pair("post_logout_redirect_uri", u);
+            }
+            if let Some(c) = client_id {
+                q.append_pair("client_id", c);
+            }
+            if let Some(s) = state {
+                q.append_pair("state", s);
+            }
+        }
+        let s = url.to_string();
+        s.strip_suffix('?').map(str::to_owned).unwrap_or(s)
+    }
+
+    pub(crate) fn realm_path(&self) -> String {
+        format!("/realms/{}", encode_segment(&self.inner.realm))
+    }
+
+    pub(crate) fn now(&self) -> SystemTime {
+        (self.inner.clock)()
+    }
+
+    /// A request to `/realms/{realm}{tail}` without bearer authentication.
+    pub(crate) fn public_request(
+        &self,
+        method: Method,
+        tail: &str,
+        template: &'static str,
+    ) -> Request {
+        Request::new(method, format!("{}{tail}", self.realm_path()), template)
+            .realm(self.inner.realm.clone())
+            .auth(AuthMode::None)
+    }
+
+    /// Sends a request to an OAuth endpoint; error answers become [`Error::Auth`].
+    pub(crate) async fn oauth_send(
+        &self,
+        req: Request,
+        grant: &str,
+    ) -> Result<crate::request::Response> {
+        self.inner
+            .client
+            .send(req)
+            .await
+            .map_err(|e| oauth_error(&self.inner.realm, grant, e))
+    }
+}
+
+/// Turns an error answer of an OAuth endpoint into [`Error::Auth`] (keeps transport errors).
+pub(crate) fn oauth_error(realm: &str, grant: &str, e: Error) -> Error {
+    match e {
+        Error::Api(api) => {
+            let ApiError { status, body, .. } = *api;
+            Error::Auth(Box::new(AuthError {
+                realm: realm.to_owned(),
+                grant: grant.to_owned(),
+                status: Some(status),
+                error: body.error,
+                description: body.error_description.or(body.error_message),
+                cause: None,
+            }))
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// Signs a `private_key_jwt` client assertion for `client_id` with `audience` (the issuer).
+pub(crate) fn client_assertion(
+    key: &SigningKey,
+    client_id: &str,
+    audience: &str,
+) -> Result<String> {
+    let now = unix_secs(SystemTime::now());
+    let jti = random_token(16);
+    key.sign_jwt(&serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": jti,
+        "iat": now,
+        "exp": now + 60,
+    }))
+}
+
+/// `n` random bytes, base64url.
+pub(crate) fn random_token(n: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; n];
+    rand::rng().fill_bytes(&mut buf);
+    jose::b64url(&buf)
+}
+
+/// Drops `null` values so optional fields never reach the wire as `None`.
+pub(crate) fn push_opt(form: &mut Vec<(String, String)>, k: &str, v: Option<&str>) {
+    if let Some(v) = v {
+        form.push((k.to_owned(), v.to_owned()));
+    }
+}
+
+pub(crate) fn json_str(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
