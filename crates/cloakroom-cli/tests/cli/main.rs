@@ -11,4 +11,5 @@ mod support;
 mod api;
 mod config;
 mod health;
+mod resource;
 mod token;
