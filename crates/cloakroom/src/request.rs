@@ -350,6 +350,16 @@ impl Request {
         self.template
     }
 
+    /// The query parameters, in the order they were added.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
     pub(crate) fn may_retry(&self) -> bool {
         self.method.is_idempotent() || self.retry_post
     }
