@@ -233,6 +233,9 @@ impl OidcClient {
     }
 
     /// Asks Keycloak whether `token` is active, and its claims (RFC 7662).
+    ///
+    /// Since Keycloak 26.6.2 the introspecting client must be in the access token's `aud`
+    /// (an audience mapper on the issuing client), otherwise the answer is `active: false`.
     pub async fn introspect(&self, token: &Secret) -> Result<Introspection> {
         let form = vec![("token".into(), token.expose_secret().to_owned())];
         let req = self

@@ -8,4 +8,6 @@ mod core_errors;
 mod secrets;
 
 mod oidc_browser;
+mod oidc_endpoints;
+mod oidc_jwt;
 mod oidc_util;

@@ -28,6 +28,25 @@ pub fn confidential(client_id: &str, secret: &str) -> Value {
     })
 }
 
+/// Adds an audience mapper putting the client itself in its access tokens' `aud`. Keycloak
+/// 26.6.2+ reports a token inactive to an introspecting client that is not in its `aud`
+/// (CVE-2026-37979 fix).
+pub fn self_audience(mut client: Value) -> Value {
+    let id = client["clientId"].as_str().unwrap().to_owned();
+    client["protocolMappers"] = json!([{
+        "name": "self-audience",
+        "protocol": "openid-connect",
+        "protocolMapper": "oidc-audience-mapper",
+        "config": {
+            "included.client.audience": id,
+            "access.token.claim": "true",
+            "id.token.claim": "false",
+            "introspection.token.claim": "true",
+        },
+    }]);
+    client
+}
+
 /// A public client with direct access grants.
 pub fn public(client_id: &str) -> Value {
     json!({
