@@ -267,7 +267,11 @@ pub struct Resource {
     /// Unique name.
     pub name: String,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     /// Type (a URN grouping resources).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]

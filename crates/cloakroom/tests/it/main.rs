@@ -9,5 +9,7 @@ mod secrets;
 
 mod oidc_browser;
 mod oidc_endpoints;
+mod oidc_exchange;
 mod oidc_jwt;
 mod oidc_util;
+mod uma;

@@ -101,6 +101,7 @@ pub async fn post_id(kc: &Client, path: String, body: Value) -> String {
     let v: Value = resp.json().unwrap();
     v["id"]
         .as_str()
+        .or(v["_id"].as_str())
         .unwrap_or_else(|| panic!("POST {path}: no id in {v}"))
         .to_owned()
 }

@@ -1,0 +1,214 @@
+//! UMA 2.0 on the real server: a resource server with resources, scopes and policies created
+//! through the Admin API; RPTs granted and denied; the permission-ticket flow and the
+//! protection API with a PAT.
+
+use cloakroom::ClientAuth;
+use cloakroom::oidc::PasswordGrant;
+use cloakroom::uma::{PermissionRequest, Resource, TicketPermission, is_access_denied};
+use serde_json::{Value, json};
+
+use crate::oidc_util::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uma_rpt_decisions_tickets_and_protection_api() {
+    let admin = admin();
+    let mut rs = confidential("rs", "rs-secret");
+    rs["authorizationServicesEnabled"] = json!(true);
+    let realm = create_realm(
+        &admin,
+        "uma",
+        json!({
+            "userManagedAccessAllowed": true,
+            "clients": [rs, public("app")],
+            "users": [user("alice", "alice-pw"), user("bob", "bob-pw")],
+        }),
+    )
+    .await;
+
+    // Authorization services through the Admin API: scopes, a resource, a user policy and a
+    // scope permission.
+    let rs_uuid = client_uuid(&admin, &realm, "rs").await;
+    let authz = format!("/admin/realms/{realm}/clients/{rs_uuid}/authz/resource-server");
+    let read = post_id(&admin, format!("{authz}/scope"), json!({"name": "read"})).await;
+    let _write = post_id(&admin, format!("{authz}/scope"), json!({"name": "write"})).await;
+    let doc = post_id(
+        &admin,
+        format!("{authz}/resource"),
+        json!({"name": "doc", "scopes": [{"name": "read"}, {"name": "write"}]}),
+    )
+    .await;
+    let alice_id = user_id(&admin, &realm, "alice").await;
+    let only_alice = post_id(
+        &admin,
+        format!("{authz}/policy/user"),
+        json!({"name": "only-alice", "logic": "POSITIVE", "users": [alice_id]}),
+    )
+    .await;
+    post_id(
+        &admin,
+        format!("{authz}/permission/scope"),
+        json!({
+            "name": "doc-read",
+            "decisionStrategy": "UNANIMOUS",
+            "resources": [doc],
+            "scopes": [read],
+            "policies": [only_alice],
+        }),
+    )
+    .await;
+
+    let kc = builder().build().unwrap();
+    let uma = kc.uma(&realm);
+    let conf = uma.configuration().await.unwrap();
+    assert!(conf.contains_key("permission_endpoint"), "{conf:?}");
+    let app = kc.oidc(&realm).client("app", ClientAuth::Public);
+    let alice = app
+        .password(PasswordGrant::new("alice", "alice-pw"))
+        .await
+        .unwrap()
+        .access_token;
+    let bob = app
+        .password(PasswordGrant::new("bob", "bob-pw"))
+        .await
+        .unwrap()
+        .access_token;
+    let ask = PermissionRequest::new("rs").permission("doc#read");
+
+    // Alice gets an RPT carrying the permission; it verifies offline with `rs` as audience.
+    let rpt = uma.rpt(&alice, &ask).await.unwrap();
+    let claims = kc
+        .oidc(&realm)
+        .verifier()
+        .audience("rs")
+        .build()
+        .unwrap()
+        .verify(rpt.access_token.expose_secret())
+        .await
+        .unwrap();
+    let perms = &claims.raw["authorization"]["permissions"];
+    assert!(
+        perms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["rsname"] == "doc"
+                && p["scopes"].as_array().unwrap().contains(&json!("read"))),
+        "{perms}"
+    );
+    // Bob is denied with a typed error.
+    let e = uma.rpt(&bob, &ask).await.unwrap_err();
+    assert!(is_access_denied(&e), "{e}");
+    assert_eq!(e.status(), Some(403));
+
+    // Decisions and permission lists.
+    assert!(uma.decision(&alice, &ask).await.unwrap());
+    assert!(!uma.decision(&bob, &ask).await.unwrap());
+    let write = PermissionRequest::new("rs").permission("doc#write");
+    assert!(
+        !uma.decision(&alice, &write).await.unwrap(),
+        "no policy grants write"
+    );
+    let list = uma.permissions(&alice, &ask).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].rsname.as_deref(), Some("doc"));
+    assert_eq!(list[0].scopes, ["read"]);
+    assert!(uma.permissions(&bob, &ask).await.unwrap().is_empty());
+
+    // The resource server's PAT and the protection API.
+    let rs_client = kc
+        .oidc(&realm)
+        .client("rs", ClientAuth::SecretBasic("rs-secret".into()));
+    let pat = uma.pat(&rs_client).await.unwrap();
+    let protection = uma.protection(pat);
+    assert_eq!(
+        protection.list_resources(Some("doc")).await.unwrap(),
+        [doc.clone()]
+    );
+    let got = protection.get_resource(&doc).await.unwrap();
+    assert_eq!(got.name, "doc");
+    assert!(got.resource_scopes.contains(&"read".to_owned()));
+
+    let mut photo = Resource::new("photo", ["read", "write"]);
+    photo.uris = vec!["/photos/1".into()];
+    let created = protection.create_resource(&photo).await.unwrap();
+    let photo_id = created.id.clone().unwrap();
+    let mut changed = created.clone();
+    changed.display_name = Some("Holiday photo".into());
+    protection
+        .update_resource(&photo_id, &changed)
+        .await
+        .unwrap();
+    assert_eq!(
+        protection
+            .get_resource(&photo_id)
+            .await
+            .unwrap()
+            .display_name
+            .as_deref(),
+        Some("Holiday photo")
+    );
+    protection.delete_resource(&photo_id).await.unwrap();
+    let e = protection.get_resource(&photo_id).await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+
+    // Permission tickets: the resource server asks for a ticket, the client trades it.
+    let ticket = protection
+        .create_ticket(&[TicketPermission::new(doc.clone(), ["read"])])
+        .await
+        .unwrap();
+    let from_ticket = uma
+        .rpt(&alice, &PermissionRequest::from_ticket(ticket.clone()))
+        .await
+        .unwrap();
+    assert!(!from_ticket.access_token.is_empty());
+    let e = uma
+        .rpt(&bob, &PermissionRequest::from_ticket(ticket))
+        .await
+        .unwrap_err();
+    assert!(is_access_denied(&e), "{e}");
+
+    // An RPT upgrade keeps earlier permissions.
+    let upgraded = uma
+        .rpt(
+            &alice,
+            &PermissionRequest::new("rs")
+                .permission("doc#read")
+                .rpt(rpt.access_token.clone()),
+        )
+        .await
+        .unwrap();
+    assert!(!upgraded.access_token.is_empty());
+
+    // User-managed access: a resource owned by alice, shared with bob by a UMA policy that
+    // alice (resource owner) manages through the protection API.
+    let mut album = Resource::new("album", ["read"]);
+    album.owner = Some(json!("alice"));
+    album.owner_managed_access = true;
+    let album = protection.create_resource(&album).await.unwrap();
+    let album_id = album.id.unwrap();
+    let ask_album = PermissionRequest::new("rs").permission(format!("{album_id}#read"));
+    assert!(!uma.decision(&bob, &ask_album).await.unwrap());
+    let ticket = protection
+        .create_permission_ticket(&json!({
+            "resource": album_id, "requesterName": "bob", "scopeName": "read", "granted": true,
+        }))
+        .await
+        .unwrap();
+    assert_eq!(ticket["granted"], json!(true), "{ticket}");
+    let tickets: Vec<Value> = protection.list_tickets(Some(&album_id)).await.unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert!(
+        uma.decision(&bob, &ask_album).await.unwrap(),
+        "shared with bob"
+    );
+    protection
+        .delete_permission_ticket(tickets[0]["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !uma.decision(&bob, &ask_album).await.unwrap(),
+        "share revoked"
+    );
+
+    delete_realm(&admin, &realm).await;
+}
