@@ -8,6 +8,7 @@ mod core_errors;
 mod secrets;
 
 mod oidc_browser;
+mod oidc_device;
 mod oidc_endpoints;
 mod oidc_exchange;
 mod oidc_jwt;
