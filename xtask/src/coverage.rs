@@ -94,13 +94,11 @@ pub fn run(args: &[String]) -> Result<()> {
                 }
                 None => ("not-run", None, Some("no test called it".to_string())),
             };
-            if status != "passed" {
-                if let Some(k) = known.get(&key) {
-                    reason = Some(match reason {
-                        Some(r) => format!("{k} ({r})"),
-                        None => k.clone(),
-                    });
-                }
+            if let Some(k) = known.get(&key).filter(|_| status != "passed") {
+                reason = Some(match reason {
+                    Some(r) => format!("{k} ({r})"),
+                    None => k.clone(),
+                });
             }
             ops.push(json!({
                 "method": method,
@@ -155,10 +153,8 @@ pub fn run(args: &[String]) -> Result<()> {
     fs::rename(&tmp, &out)?;
     println!("coverage: {summary}");
     println!("wrote {}", out.display());
-    if let Some(min) = min_passed {
-        if passed_nd < min {
-            bail!("only {passed_nd} non-deprecated operations passed; at least {min} required");
-        }
+    if let Some(min) = min_passed.filter(|m| passed_nd < *m) {
+        bail!("only {passed_nd} non-deprecated operations passed; at least {min} required");
     }
     Ok(())
 }
