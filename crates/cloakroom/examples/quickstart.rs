@@ -102,7 +102,7 @@ async fn run() -> Result<()> {
         .send_json()
         .await?;
     println!("\n{count} users in `{realm}`:");
-    println!("  {:<8} {:<20} {}", "USERNAME", "NAME", "EMAIL");
+    println!("  {:<8} {:<20} EMAIL", "USERNAME", "NAME");
     for u in &users {
         let s = |k: &str| u[k].as_str().unwrap_or("").to_owned();
         println!(

@@ -432,8 +432,37 @@ fn render_builder(op: &OpPlan, uses: &mut Uses) -> (String, BuilderInfo) {
         RespPlan::Text => "Ok(self.send_response().await?.text())".to_owned(),
         RespPlan::Bytes => "Ok(self.send_response().await?.bytes().clone())".to_owned(),
     };
-    out.push_str(&format!("        {tail}\n    }}\n}}\n\n"));
+    out.push_str(&format!("        {tail}\n    }}\n"));
+    render_stream(&mut out, op);
+    out.push_str("}\n\n");
     (out, info)
+}
+
+/// Listings paged with `first`/`max` that answer a list also get `stream()`: every item of
+/// every page, so Keycloak's default page of 100 never truncates a result silently.
+fn render_stream(out: &mut String, op: &OpPlan) {
+    let paged = ["first", "max"]
+        .iter()
+        .all(|p| op.query.iter().any(|q| q.json == *p && q.ty == Ty::I32));
+    let RespPlan::Json(Ty::Vec(item)) = &op.response else {
+        return;
+    };
+    if !paged {
+        return;
+    }
+    let item = item.rust("models::");
+    out.push_str(&format!(
+        "\n    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) \
+         at a time until a short page. `first` and `max` set on the builder are replaced.\n    \
+         pub fn stream(self) -> crate::admin::Pages<{item}> {{\n        \
+         self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)\n    }}\n\n    \
+         /// Like [`stream`](Self::stream), with `page_size` items per request.\n    \
+         pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<{item}> {{\n        \
+         crate::admin::pages(page_size, move |first, max| {{\n            \
+         let first = i32::try_from(first).unwrap_or(i32::MAX);\n            \
+         let max = i32::try_from(max).unwrap_or(i32::MAX);\n            \
+         self.clone().first(first).max(max).send()\n        }})\n    }}\n"
+    ));
 }
 
 fn encode_expr(a: &PathArg, uses: &mut Uses) -> String {

@@ -104,7 +104,13 @@ pub enum RespPlan {
 }
 
 /// Builder methods that query parameters and form fields must not shadow.
-const RESERVED_METHODS: &[&str] = &["send", "send_response", "to_request"];
+const RESERVED_METHODS: &[&str] = &[
+    "send",
+    "send_response",
+    "to_request",
+    "stream",
+    "stream_pages",
+];
 
 struct Errors(Vec<String>);
 

@@ -2,6 +2,7 @@
 //! (`kc.realm("acme").users()`), all-pages streams, lookups by natural key, race-safe
 //! create-if-absent and safe partial updates.
 
+mod navigation;
 mod pages;
 
 pub use pages::{DEFAULT_PAGE_SIZE, Pages, collect_all, pages};

@@ -1557,6 +1557,20 @@ impl AuthzResourcePermissions {
     pub async fn send(self) -> Result<Vec<models::PolicyRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::PolicyRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::PolicyRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/resource/{resource-id}/scopes`, made by [`AuthzResourceHandle::scopes`].
@@ -1678,6 +1692,20 @@ impl AuthzResourceScopes {
     /// Sends the request. Answers `Vec<ScopeRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::ScopeRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::ScopeRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::ScopeRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -1862,6 +1890,23 @@ impl AuthzResourcesList {
     /// Sends the request. Answers `Vec<ResourceRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::ResourceRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::ResourceRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::ResourceRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -2599,6 +2644,20 @@ impl AuthzScopesList {
     /// Sends the request. Answers `Vec<ScopeRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::ScopeRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::ScopeRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::ScopeRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 

@@ -2007,6 +2007,23 @@ impl ClientOfflineSessions {
     pub async fn send(self) -> Result<Vec<models::UserSessionRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::UserSessionRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::UserSessionRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/optional-client-scopes`, made by [`ClientHandle::optional_client_scopes`].
@@ -3438,6 +3455,23 @@ impl ClientUserSessions {
     pub async fn send(self) -> Result<Vec<models::UserSessionRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::UserSessionRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::UserSessionRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// A client's key pair and certificate stored under one attribute prefix.
@@ -4834,6 +4868,20 @@ impl ClientRoleGroups {
     pub async fn send(self) -> Result<Vec<models::GroupRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::GroupRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::GroupRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/roles/{role-name}/management/permissions`, made by [`ClientRoleHandle::management_permissions`].
@@ -5023,6 +5071,20 @@ impl ClientRoleUsers {
     pub async fn send(self) -> Result<Vec<models::UserRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::UserRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::UserRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// A client's roles.
@@ -5149,6 +5211,20 @@ impl ClientRolesList {
     /// Sends the request. Answers `Vec<RoleRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::RoleRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::RoleRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::RoleRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -5324,6 +5400,20 @@ impl ClientsList {
     /// Sends the request. Answers `Vec<ClientRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::ClientRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::ClientRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::ClientRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 

@@ -1097,6 +1097,23 @@ impl IdentityProvidersList {
     pub async fn send(self) -> Result<Vec<models::IdentityProviderRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::IdentityProviderRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::IdentityProviderRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `POST /admin/realms/{realm}/identity-provider/instances`, made by [`IdentityProvidersHandle::create`].

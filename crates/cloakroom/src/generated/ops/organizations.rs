@@ -595,6 +595,20 @@ impl OrganizationGroups {
     pub async fn send(self) -> Result<Vec<models::GroupRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::GroupRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::GroupRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `POST /admin/realms/{realm}/organizations/{org-id}/groups`, made by [`OrganizationHandle::create_group`].
@@ -1029,6 +1043,20 @@ impl OrganizationIdentityProviderGroups {
     pub async fn send(self) -> Result<Vec<models::GroupRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::GroupRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::GroupRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `GET /admin/realms/{realm}/organizations/{org-id}/invitations`, made by [`OrganizationHandle::invitations`].
@@ -1127,6 +1155,23 @@ impl OrganizationInvitations {
     /// Sends the request. Answers `Vec<OrganizationInvitationRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::OrganizationInvitationRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::OrganizationInvitationRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::OrganizationInvitationRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -1382,6 +1427,20 @@ impl OrganizationMembers {
     /// Sends the request. Answers `Vec<MemberRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::MemberRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::MemberRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::MemberRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -1789,6 +1848,20 @@ impl OrganizationMemberGroups {
     /// Sends the request. Answers `Vec<GroupRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::GroupRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::GroupRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::GroupRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -2421,6 +2494,20 @@ impl OrganizationGroupChildren {
     pub async fn send(self) -> Result<Vec<models::GroupRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::GroupRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::GroupRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `POST /admin/realms/{realm}/organizations/{org-id}/groups/{group-id}/children`, made by [`OrganizationGroupHandle::create_child`].
@@ -2558,6 +2645,20 @@ impl OrganizationGroupMembers {
     /// Sends the request. Answers `Vec<MemberRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::MemberRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::MemberRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(self, page_size: u32) -> crate::admin::Pages<models::MemberRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 
@@ -3422,6 +3523,23 @@ impl OrganizationsList {
     /// Sends the request. Answers `Vec<OrganizationRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::OrganizationRepresentation>> {
         self.send_response().await?.json()
+    }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::OrganizationRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::OrganizationRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
     }
 }
 

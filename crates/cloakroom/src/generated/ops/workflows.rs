@@ -506,6 +506,23 @@ impl WorkflowsList {
     pub async fn send(self) -> Result<Vec<models::WorkflowRepresentation>> {
         self.send_response().await?.json()
     }
+
+    /// Every item of every page, fetched lazily [`DEFAULT_PAGE_SIZE`](crate::admin::DEFAULT_PAGE_SIZE) at a time until a short page. `first` and `max` set on the builder are replaced.
+    pub fn stream(self) -> crate::admin::Pages<models::WorkflowRepresentation> {
+        self.stream_pages(crate::admin::DEFAULT_PAGE_SIZE)
+    }
+
+    /// Like [`stream`](Self::stream), with `page_size` items per request.
+    pub fn stream_pages(
+        self,
+        page_size: u32,
+    ) -> crate::admin::Pages<models::WorkflowRepresentation> {
+        crate::admin::pages(page_size, move |first, max| {
+            let first = i32::try_from(first).unwrap_or(i32::MAX);
+            let max = i32::try_from(max).unwrap_or(i32::MAX);
+            self.clone().first(first).max(max).send()
+        })
+    }
 }
 
 /// Request builder for `POST /admin/realms/{realm}/workflows`, made by [`WorkflowsHandle::create`].
