@@ -9,7 +9,11 @@
 //! An operation **passed** when a test that passed got a 2xx answer from it. It **failed** when
 //! it was called but never answered 2xx in a passing test. It was **not-run** when no test
 //! called it. `coverage/known-issues.toml` may explain, per operation, why it cannot pass on the
-//! real server; such explanations become the `reason`, never a pass.
+//! real server; such explanations become the `reason`, never a pass. (`coverage/known-issues/*.toml`
+//! files are read too, one per area.)
+//!
+//! `--only Client,Clients` prints the operations of those handles that did not pass, for
+//! whoever is writing their tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -21,9 +25,13 @@ use serde_json::{Value, json};
 const SPEC: &str = "spec/keycloak-26.7.3-admin-openapi.json";
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
-/// The directory the tests write the operation log to.
+/// The directory the tests write the operation log to: `$CLOAKROOM_OPLOG_DIR`, else
+/// `target/cloakroom-oplog`.
 pub fn oplog_dir() -> PathBuf {
-    crate::repo_root().join("target/cloakroom-oplog")
+    match std::env::var_os("CLOAKROOM_OPLOG_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => crate::repo_root().join("target/cloakroom-oplog"),
+    }
 }
 
 #[derive(Default)]
@@ -39,6 +47,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut oplog = oplog_dir();
     let mut out = root.join("coverage/admin-api.json");
     let mut min_passed: Option<usize> = None;
+    let mut only: Option<BTreeSet<String>> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -52,8 +61,17 @@ pub fn run(args: &[String]) -> Result<()> {
                         .context("--min-passed needs a number")?,
                 )
             }
+            "--only" => {
+                only = Some(
+                    it.next()
+                        .context("--only needs handle names, e.g. Client,Clients")?
+                        .split(',')
+                        .map(|h| format!("{}Handle::", h.trim()))
+                        .collect(),
+                )
+            }
             other => bail!(
-                "unknown argument `{other}`; usage: cargo xtask coverage [--oplog DIR] [--out FILE] [--min-passed N]"
+                "unknown argument `{other}`; usage: cargo xtask coverage [--oplog DIR] [--out FILE] [--min-passed N] [--only HANDLE,...]"
             ),
         }
     }
@@ -62,7 +80,17 @@ pub fn run(args: &[String]) -> Result<()> {
         &fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?,
     )?;
     let names = rust_names(&root.join("xtask/names.toml"))?;
-    let known = known_issues(&root.join("coverage/known-issues.toml"))?;
+    let mut known = known_issues(&root.join("coverage/known-issues.toml"))?;
+    if let Ok(dir) = fs::read_dir(root.join("coverage/known-issues")) {
+        let mut files: Vec<_> = dir.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "toml"))
+        {
+            known.extend(known_issues(f)?);
+        }
+    }
     let results = test_results(&oplog.join("results.txt"))?;
     let seen = exchanges(&oplog, &results)?;
 
@@ -115,6 +143,31 @@ pub fn run(args: &[String]) -> Result<()> {
         (a["path"].as_str(), a["method"].as_str()).cmp(&(b["path"].as_str(), b["method"].as_str()))
     });
 
+    if let Some(only) = &only {
+        let mine: Vec<&Value> = ops
+            .iter()
+            .filter(|o| {
+                let name = o["rust_name"].as_str().unwrap_or("");
+                only.iter().any(|h| name.starts_with(h.as_str()))
+            })
+            .collect();
+        let done = mine.iter().filter(|o| o["status"] == "passed").count();
+        println!(
+            "{done} of {} operations of these handles passed",
+            mine.len()
+        );
+        for o in mine.iter().filter(|o| o["status"] != "passed") {
+            println!(
+                "  {:<8} {} {} {}: {}",
+                o["status"].as_str().unwrap_or(""),
+                o["method"].as_str().unwrap_or(""),
+                o["path"].as_str().unwrap_or(""),
+                o["rust_name"].as_str().unwrap_or(""),
+                o["reason"].as_str().unwrap_or("")
+            );
+        }
+        return Ok(());
+    }
     let count = |f: &dyn Fn(&Value) -> bool| ops.iter().filter(|o| f(o)).count();
     let total = ops.len();
     let deprecated = count(&|o| o["deprecated"] == true);
