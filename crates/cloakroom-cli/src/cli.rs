@@ -13,6 +13,7 @@ Exit codes:
   4  not found (404: missing realm, user, client, ...)
   5  conflict (409: the object exists already, or changed concurrently)
   6  server or transport error (5xx, connection refused, timeout, TLS)
+  130 interrupted (Ctrl-C or SIGTERM during an export; no partial file is left)
 
 Environment:
   Every option can also be set with CLOAKROOM_<OPTION> (for example CLOAKROOM_SERVER,
@@ -418,6 +419,9 @@ pub struct DiffArgs {
     /// Exit with 1 when there are differences.
     #[arg(long)]
     pub exit_code: bool,
+    /// Ignore fields present on one side only (values a server fills in by default).
+    #[arg(long)]
+    pub ignore_defaults: bool,
 }
 
 #[derive(Subcommand, Debug)]

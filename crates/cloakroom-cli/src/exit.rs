@@ -9,6 +9,7 @@
 //! | 4 | not found (404) |
 //! | 5 | conflict (409, or a concurrent change detected by `update`) |
 //! | 6 | server or transport error (5xx, connection refused, timeout, TLS, undecodable answer) |
+//! | 130 | interrupted (Ctrl-C or SIGTERM during an export; nothing was written) |
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ pub enum Code {
     NotFound = 4,
     Conflict = 5,
     Server = 6,
+    Interrupted = 130,
 }
 
 /// An error the CLI reports: a one-line message, optional detail lines and a hint.

@@ -11,5 +11,6 @@ mod support;
 mod api;
 mod config;
 mod health;
+mod realm;
 mod resource;
 mod token;

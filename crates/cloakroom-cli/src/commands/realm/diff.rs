@@ -1,0 +1,386 @@
+//! `cloakroom realm diff A B`: two realm documents (files or `live:REALM`), object by object,
+//! matched by natural keys.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::snapshot::Live;
+use crate::cli::{DiffArgs, OutputFormat};
+use crate::commands::Ctx;
+use crate::commands::resource::list_all;
+use crate::exit::{CliError, CliResult};
+
+/// Top-level keys that hold collections rather than realm settings.
+pub const COLLECTIONS: &[&str] = &[
+    "roles",
+    "groups",
+    "clients",
+    "clientScopes",
+    "identityProviders",
+    "identityProviderMappers",
+    "authenticationFlows",
+    "authenticatorConfig",
+    "users",
+];
+
+pub type Sections = BTreeMap<&'static str, BTreeMap<String, Value>>;
+
+fn keyed(items: Option<&Value>, key: impl Fn(&Value) -> Option<String>) -> BTreeMap<String, Value> {
+    items
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| Some((key(v)?, v.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn field(name: &'static str) -> impl Fn(&Value) -> Option<String> {
+    move |v| v[name].as_str().map(str::to_owned)
+}
+
+fn flatten_groups(groups: &[Value], parent: &str, out: &mut BTreeMap<String, Value>) {
+    for g in groups {
+        let Some(name) = g["name"].as_str() else {
+            continue;
+        };
+        let path = format!("{parent}/{name}");
+        let mut own = g.clone();
+        if let Value::Object(m) = &mut own {
+            m.remove("subGroups");
+            m.insert("path".into(), Value::String(path.clone()));
+        }
+        out.insert(path.clone(), own);
+        if let Some(subs) = g["subGroups"].as_array() {
+            flatten_groups(subs, &path, out);
+        }
+    }
+}
+
+/// Splits a document into keyed sections.
+pub fn sections(doc: &Value) -> Sections {
+    let mut s: Sections = BTreeMap::new();
+    let mut settings = Map::new();
+    if let Value::Object(m) = doc {
+        for (k, v) in m {
+            if !COLLECTIONS.contains(&k.as_str()) {
+                settings.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    s.insert(
+        "realm",
+        BTreeMap::from([("settings".to_owned(), Value::Object(settings))]),
+    );
+    let mut roles = BTreeMap::new();
+    for (k, v) in keyed(doc["roles"].get("realm"), field("name")) {
+        roles.insert(format!("realm/{k}"), v);
+    }
+    if let Some(cr) = doc["roles"]["client"].as_object() {
+        for (cid, list) in cr {
+            for (k, v) in keyed(Some(list), field("name")) {
+                roles.insert(format!("client/{cid}/{k}"), v);
+            }
+        }
+    }
+    s.insert("roles", roles);
+    let mut groups = BTreeMap::new();
+    flatten_groups(
+        doc["groups"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+        "",
+        &mut groups,
+    );
+    s.insert("groups", groups);
+    s.insert("clients", keyed(doc.get("clients"), field("clientId")));
+    s.insert(
+        "clientScopes",
+        keyed(doc.get("clientScopes"), field("name")),
+    );
+    s.insert(
+        "identityProviders",
+        keyed(doc.get("identityProviders"), field("alias")),
+    );
+    s.insert(
+        "identityProviderMappers",
+        keyed(doc.get("identityProviderMappers"), |v| {
+            Some(format!(
+                "{}/{}",
+                v["identityProviderAlias"].as_str()?,
+                v["name"].as_str()?
+            ))
+        }),
+    );
+    s.insert(
+        "authenticationFlows",
+        keyed(doc.get("authenticationFlows"), field("alias")),
+    );
+    s.insert(
+        "authenticatorConfig",
+        keyed(doc.get("authenticatorConfig"), field("alias")),
+    );
+    s.insert("users", keyed(doc.get("users"), field("username")));
+    s
+}
+
+/// Arrays of scalars compare as sets; everything else as is.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y))
+            if x.iter().chain(y).all(|v| !v.is_object() && !v.is_array()) =>
+        {
+            let mut x: Vec<String> = x.iter().map(Value::to_string).collect();
+            let mut y: Vec<String> = y.iter().map(Value::to_string).collect();
+            x.sort();
+            y.sort();
+            x == y
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Field-level differences between two objects: (path, a, b); absent is `null`.
+pub fn field_diffs(a: &Value, b: &Value, prefix: &str, out: &mut Vec<(String, Value, Value)>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                field_diffs(va, vb, &p, out);
+            }
+        }
+        _ if same(a, b) => {}
+        _ => out.push((prefix.to_owned(), a.clone(), b.clone())),
+    }
+}
+
+/// All differences from `a` to `b`.
+pub fn diff(a: &Value, b: &Value) -> Vec<Value> {
+    let (sa, sb) = (sections(a), sections(b));
+    let mut out = Vec::new();
+    for (section, ka) in &sa {
+        let empty = BTreeMap::new();
+        let kb = sb.get(section).unwrap_or(&empty);
+        for (key, va) in ka {
+            match kb.get(key) {
+                None => out.push(json!({"section": section, "key": key, "change": "removed"})),
+                Some(vb) => {
+                    let mut fields = Vec::new();
+                    field_diffs(va, vb, "", &mut fields);
+                    if !fields.is_empty() {
+                        out.push(json!({
+                            "section": section,
+                            "key": key,
+                            "change": "changed",
+                            "fields": fields
+                                .into_iter()
+                                .map(|(p, x, y)| json!({"field": p, "a": x, "b": y}))
+                                .collect::<Vec<_>>(),
+                        }));
+                    }
+                }
+            }
+        }
+        for key in kb.keys().filter(|k| !ka.contains_key(*k)) {
+            out.push(json!({"section": section, "key": key, "change": "added"}));
+        }
+    }
+    out
+}
+
+/// Keeps only field differences where both sides have a value.
+pub fn drop_one_sided_fields(diffs: Vec<Value>) -> Vec<Value> {
+    diffs
+        .into_iter()
+        .filter_map(|mut d| {
+            if d["change"] != "changed" {
+                return Some(d);
+            }
+            let kept: Vec<Value> = d["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter(|x| !x["a"].is_null() && !x["b"].is_null())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if kept.is_empty() {
+                None
+            } else {
+                d["fields"] = Value::Array(kept);
+                Some(d)
+            }
+        })
+        .collect()
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::Null => "(absent)".to_owned(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(79).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// One line per object, one indented line per field.
+pub fn readable(diffs: &[Value], color: bool) -> String {
+    let (red, green, yellow, reset) = if color {
+        ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let mut s = String::new();
+    for d in diffs {
+        let name = format!(
+            "{}/{}",
+            d["section"].as_str().unwrap_or(""),
+            d["key"].as_str().unwrap_or("")
+        );
+        match d["change"].as_str() {
+            Some("added") => s.push_str(&format!("{green}+ {name}{reset}\n")),
+            Some("removed") => s.push_str(&format!("{red}- {name}{reset}\n")),
+            _ => {
+                s.push_str(&format!("{yellow}~ {name}{reset}\n"));
+                for f in d["fields"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                    s.push_str(&format!(
+                        "    {}: {} → {}\n",
+                        f["field"].as_str().unwrap_or(""),
+                        short(&f["a"]),
+                        short(&f["b"])
+                    ));
+                }
+            }
+        }
+    }
+    s
+}
+
+/// A whole live realm as a document (users in memory).
+pub async fn live_document(kc: &cloakroom::Client, realm: &str) -> CliResult<Value> {
+    let mut live = Live::new(kc, realm, false);
+    let mut head = live.head().await.map_err(|e| {
+        if e.code == crate::exit::Code::NotFound {
+            CliError::not_found(format!("realm `{realm}` not found"))
+        } else {
+            e
+        }
+    })?;
+    let users = list_all(
+        kc,
+        &format!("{}/users", live.base),
+        &[("briefRepresentation".into(), "false".into())],
+        None,
+    )
+    .await?;
+    let mut detailed = Vec::with_capacity(users.len());
+    for u in users {
+        detailed.push(live.user_details(u).await?);
+    }
+    head.insert("users".into(), Value::Array(detailed));
+    Ok(Value::Object(head))
+}
+
+async fn load(ctx: &Ctx, src: &str) -> CliResult<Value> {
+    match src.strip_prefix("live:") {
+        Some(realm) => {
+            let (kc, _) = ctx.admin().await?;
+            live_document(&kc, realm).await
+        }
+        None => crate::commands::read_document(src),
+    }
+}
+
+pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
+    let da = load(ctx, &a.a).await?;
+    let db = load(ctx, &a.b).await?;
+    let mut diffs = diff(&da, &db);
+    if a.ignore_defaults {
+        diffs = drop_one_sided_fields(diffs);
+    }
+    match ctx.out.format {
+        OutputFormat::Json | OutputFormat::Yaml if ctx.out.explicit => ctx.out.print(
+            &json!({"a": a.a, "b": a.b, "count": diffs.len(), "differences": diffs}),
+            &[],
+        )?,
+        _ => {
+            if diffs.is_empty() {
+                ctx.out.note("no differences");
+            } else {
+                print!("{}", readable(&diffs, ctx.out.color));
+                ctx.out.note(format!("{} differences", diffs.len()));
+            }
+        }
+    }
+    if a.exit_code && !diffs.is_empty() {
+        return Err(CliError::other(format!(
+            "{} differences between {} and {}",
+            diffs.len(),
+            a.a,
+            a.b
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_matches_by_natural_keys() {
+        let a = json!({"realm": "a", "enabled": true,
+            "clients": [{"clientId": "app", "redirectUris": ["x", "y"]}, {"clientId": "gone"}],
+            "groups": [{"name": "g", "subGroups": [{"name": "s", "attributes": {"k": ["1"]}}]}],
+            "users": [{"username": "u", "enabled": true}]});
+        let b = json!({"realm": "a", "enabled": false,
+            "clients": [{"clientId": "app", "redirectUris": ["y", "x"]}],
+            "groups": [{"name": "g", "subGroups": [{"name": "s", "attributes": {"k": ["2"]}}]}],
+            "users": [{"username": "u", "enabled": true}, {"username": "v"}]});
+        let d = diff(&a, &b);
+        let names: Vec<String> = d
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {}/{}",
+                    x["change"].as_str().unwrap(),
+                    x["section"].as_str().unwrap(),
+                    x["key"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "removed clients/gone",
+                "changed groups//g/s",
+                "changed realm/settings",
+                "added users/v"
+            ]
+        );
+        assert!(diff(&a, &a).is_empty());
+        let text = readable(&d, false);
+        assert!(
+            text.contains("~ realm/settings\n    enabled: true → false\n"),
+            "{text}"
+        );
+    }
+}

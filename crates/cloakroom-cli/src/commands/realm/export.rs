@@ -1,0 +1,185 @@
+//! `cloakroom realm export REALM [-o FILE]`: everything, every user page, streamed.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::snapshot::Live;
+use crate::cli::ExportArgs;
+use crate::commands::Ctx;
+use crate::exit::{CliError, CliResult, Code};
+use crate::fsutil;
+
+pub async fn run(ctx: &Ctx, a: ExportArgs) -> CliResult {
+    let (kc, _) = ctx.admin().await?;
+    let work = export(ctx, &kc, &a);
+    tokio::pin!(work);
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::other(format!("cannot watch for SIGTERM: {e}")))?;
+    #[cfg(unix)]
+    let terminated = term.recv();
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<Option<()>>();
+    tokio::select! {
+        r = &mut work => r,
+        _ = tokio::signal::ctrl_c() => Err(interrupted(&a)),
+        _ = terminated => Err(interrupted(&a)),
+    }
+    // Dropping `work` drops the temporary file, which deletes it: nothing is left behind.
+}
+
+fn interrupted(a: &ExportArgs) -> CliError {
+    let mut e = CliError::new(Code::Interrupted, "export interrupted");
+    if let Some(f) = &a.file {
+        e = e.with_detail(format!("{} was not written", f.display()));
+    }
+    e
+}
+
+/// Writes `v` pretty-printed, indented by two spaces after the first line.
+fn indented(v: &Value) -> String {
+    let pretty = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
+    pretty.replace('\n', "\n  ")
+}
+
+async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult {
+    let mut live = Live::new(kc, &a.name, a.include_secrets);
+    let head = live.head().await.map_err(|e| {
+        if e.code == Code::NotFound {
+            CliError::not_found(format!("realm `{}` not found", a.name))
+        } else {
+            e
+        }
+    })?;
+    let total: Option<u64> = if a.no_users {
+        None
+    } else {
+        kc.raw()
+            .get(format!("{}/users/count", live.base))
+            .send_json()
+            .await
+            .ok()
+    };
+
+    // The destination: a temporary file beside the target (renamed at the end), or stdout.
+    let mut temp = match &a.file {
+        Some(f) => {
+            let dir = f
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mode = if a.include_secrets { 0o600 } else { 0o644 };
+            Some(fsutil::temp_in(dir, f, mode)?)
+        }
+        None => None,
+    };
+    let mut out: Box<dyn Write> = match &mut temp {
+        Some(t) => Box::new(std::io::BufWriter::with_capacity(
+            256 * 1024,
+            t.as_file().try_clone()?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let werr = |e: std::io::Error| CliError::other(format!("cannot write the export: {e}"));
+
+    out.write_all(b"{\n").map_err(werr)?;
+    let n = head.len();
+    for (i, (k, v)) in head.iter().enumerate() {
+        let last = i + 1 == n && a.no_users;
+        write!(
+            out,
+            "  {}: {}{}\n",
+            Value::String(k.clone()),
+            indented(v),
+            if last { "" } else { "," }
+        )
+        .map_err(werr)?;
+    }
+
+    let bar = if std::io::stderr().is_terminal() && !ctx.out.quiet && !a.no_users {
+        let b = indicatif::ProgressBar::new(total.unwrap_or(0));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} users {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Some(b)
+    } else {
+        None
+    };
+
+    let mut count = 0usize;
+    if !a.no_users {
+        out.write_all(b"  \"users\": [").map_err(werr)?;
+        let delay = std::env::var("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        let page_size = a.page_size.clamp(1, 1000);
+        let path = format!("{}/users", live.base);
+        let mut first = 0usize;
+        loop {
+            let page: Value = kc
+                .raw()
+                .get(&path)
+                .query("first", first)
+                .query("max", page_size)
+                .query("briefRepresentation", "false")
+                .realm(&a.name)
+                .send_json()
+                .await?;
+            let items = match page {
+                Value::Array(items) => items,
+                _ => return Err(CliError::server("expected a list of users")),
+            };
+            let got = items.len();
+            let live_ref = &live;
+            let mut details = futures_util::stream::iter(items)
+                .map(|u| live_ref.user_details(u))
+                .buffered(a.concurrency.clamp(1, 32));
+            while let Some(u) = details.next().await {
+                let u = u?;
+                let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
+                out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
+                    .map_err(werr)?;
+                out.write_all(text.as_bytes()).map_err(werr)?;
+                count += 1;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+            }
+            out.flush().map_err(werr)?;
+            if got < page_size {
+                break;
+            }
+            first += got;
+            if let Some(ms) = delay {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+        }
+        out.write_all(if count == 0 { b"]\n" } else { b"\n  ]\n" })
+            .map_err(werr)?;
+    }
+    out.write_all(b"}\n").map_err(werr)?;
+    out.flush().map_err(werr)?;
+    drop(out);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let (Some(t), Some(f)) = (temp, &a.file) {
+        t.as_file().sync_all().map_err(werr)?;
+        t.persist(f)
+            .map_err(|e| CliError::io(format!("cannot write {}", f.display()), e.error))?;
+        ctx.out.note(format!(
+            "exported realm `{}` with {count} users to {}",
+            a.name,
+            f.display()
+        ));
+    }
+    live.client_ids.clear();
+    Ok(())
+}

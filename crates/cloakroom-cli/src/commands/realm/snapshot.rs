@@ -1,0 +1,424 @@
+//! Reading a live realm into the document shape, piece by piece.
+
+use std::collections::BTreeMap;
+
+use cloakroom::Client;
+use cloakroom::request::encode_segment;
+use serde_json::{Map, Value, json};
+
+use crate::commands::resource::{for_each_page, list_all, realm_base};
+use crate::exit::CliResult;
+
+/// Fields the server assigns or derives; never exported, never compared.
+const VOLATILE: &[&str] = &[
+    "id",
+    "containerId",
+    "internalId",
+    "access",
+    "createdTimestamp",
+    "subGroupCount",
+    "parentId",
+    "flowId",
+    "totp",
+    "disableableCredentialTypes",
+    "notBefore",
+    "userProfileMetadata",
+];
+
+/// Removes server-assigned fields from an object (and from its protocol mappers).
+pub fn strip(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for k in VOLATILE {
+            m.remove(*k);
+        }
+        if let Some(Value::Object(attrs)) = m.get_mut("attributes") {
+            attrs.remove("client.secret.creation.time");
+        }
+        if let Some(Value::Array(pms)) = m.get_mut("protocolMappers") {
+            for pm in pms.iter_mut() {
+                if let Value::Object(pm) = pm {
+                    pm.remove("id");
+                }
+            }
+            sort_by_key(pms, "name");
+        }
+    }
+}
+
+pub fn sort_by_key(items: &mut [Value], key: &str) {
+    items.sort_by(|a, b| {
+        a[key]
+            .as_str()
+            .unwrap_or("")
+            .cmp(b[key].as_str().unwrap_or(""))
+    });
+}
+
+/// A live realm being read.
+pub struct Live<'a> {
+    pub kc: &'a Client,
+    pub realm: String,
+    pub base: String,
+    pub include_secrets: bool,
+    /// Client uuid → clientId.
+    pub client_ids: BTreeMap<String, String>,
+}
+
+impl<'a> Live<'a> {
+    pub fn new(kc: &'a Client, realm: &str, include_secrets: bool) -> Self {
+        Live {
+            kc,
+            realm: realm.to_owned(),
+            base: realm_base(realm),
+            include_secrets,
+            client_ids: BTreeMap::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> CliResult<Value> {
+        Ok(self
+            .kc
+            .raw()
+            .get(format!("{}{path}", self.base))
+            .realm(&self.realm)
+            .send_json()
+            .await?)
+    }
+
+    async fn all(&self, path: &str, query: &[(&str, &str)]) -> CliResult<Vec<Value>> {
+        let q: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        list_all(self.kc, &format!("{}{path}", self.base), &q, None).await
+    }
+
+    /// The realm's own settings, without collections and server-assigned values.
+    pub async fn realm_settings(&self) -> CliResult<Map<String, Value>> {
+        let mut r = self.get("").await?;
+        strip(&mut r);
+        let Value::Object(mut m) = r else {
+            return Ok(Map::new());
+        };
+        // The default role is named after the realm and managed by Keycloak; its composites
+        // travel with the realm roles.
+        m.remove("defaultRole");
+        if let Some(Value::Object(smtp)) = m.get_mut("smtpServer") {
+            smtp.remove("password");
+        }
+        Ok(m)
+    }
+
+    /// Everything but users: the document's head, in export order.
+    pub async fn head(&mut self) -> CliResult<Map<String, Value>> {
+        let mut doc = self.realm_settings().await?;
+        let mut clients = self.all("/clients", &[]).await?;
+        self.client_ids = clients
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c["id"].as_str()?.to_owned(),
+                    c["clientId"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        // Roles.
+        let realm_roles = self.roles("/roles").await?;
+        let mut client_roles = Map::new();
+        for c in &clients {
+            let (Some(id), Some(cid)) = (c["id"].as_str(), c["clientId"].as_str()) else {
+                continue;
+            };
+            let roles = self
+                .roles(&format!("/clients/{}/roles", encode_segment(id)))
+                .await?;
+            if !roles.is_empty() {
+                client_roles.insert(cid.to_owned(), Value::Array(roles));
+            }
+        }
+        doc.insert(
+            "roles".into(),
+            json!({"realm": realm_roles, "client": client_roles}),
+        );
+        // Groups, as a tree.
+        let top = self
+            .all("/groups", &[("briefRepresentation", "false")])
+            .await?;
+        let mut groups = Vec::new();
+        for g in top {
+            groups.push(Box::pin(self.group_tree(g)).await?);
+        }
+        sort_by_key(&mut groups, "name");
+        doc.insert("groups".into(), Value::Array(groups));
+        // Client scopes.
+        let mut scopes = match self.get("/client-scopes").await? {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        };
+        scopes.iter_mut().for_each(strip);
+        sort_by_key(&mut scopes, "name");
+        doc.insert("clientScopes".into(), Value::Array(scopes));
+        // Clients.
+        for c in clients.iter_mut() {
+            let confidential = c["publicClient"] == false && c["bearerOnly"] != true;
+            let id = c["id"].as_str().unwrap_or("").to_owned();
+            if self.include_secrets && confidential && c.get("secret").is_none() {
+                if let Ok(s) = self
+                    .get(&format!("/clients/{}/client-secret", encode_segment(&id)))
+                    .await
+                {
+                    if let Some(v) = s.get("value") {
+                        c["secret"] = v.clone();
+                    }
+                }
+            }
+            if !self.include_secrets {
+                if let Value::Object(m) = c {
+                    m.remove("secret");
+                    m.remove("registrationAccessToken");
+                }
+            }
+            strip(c);
+        }
+        sort_by_key(&mut clients, "clientId");
+        doc.insert("clients".into(), Value::Array(clients));
+        // Identity providers and their mappers. Keycloak never reveals IdP secrets.
+        let mut idps = self.all("/identity-provider/instances", &[]).await?;
+        let mut mappers = Vec::new();
+        for idp in idps.iter_mut() {
+            let alias = idp["alias"].as_str().unwrap_or("").to_owned();
+            if let Some(Value::Object(cfg)) = idp.get_mut("config") {
+                cfg.remove("clientSecret");
+            }
+            strip(idp);
+            if let Value::Array(ms) = self
+                .get(&format!(
+                    "/identity-provider/instances/{}/mappers",
+                    encode_segment(&alias)
+                ))
+                .await?
+            {
+                for mut m in ms {
+                    strip(&mut m);
+                    mappers.push(m);
+                }
+            }
+        }
+        sort_by_key(&mut idps, "alias");
+        mappers.sort_by_key(|m| {
+            (
+                m["identityProviderAlias"].as_str().unwrap_or("").to_owned(),
+                m["name"].as_str().unwrap_or("").to_owned(),
+            )
+        });
+        doc.insert("identityProviders".into(), Value::Array(idps));
+        doc.insert("identityProviderMappers".into(), Value::Array(mappers));
+        // Authentication flows (top-level and sub-flows) and authenticator configs.
+        let (flows, configs) = self.flows().await?;
+        doc.insert("authenticationFlows".into(), Value::Array(flows));
+        doc.insert("authenticatorConfig".into(), Value::Array(configs));
+        Ok(doc)
+    }
+
+    /// Roles with their composites by name.
+    async fn roles(&self, path: &str) -> CliResult<Vec<Value>> {
+        let mut roles = self.all(path, &[("briefRepresentation", "false")]).await?;
+        for r in roles.iter_mut() {
+            if r["composite"] == true {
+                if let Some(id) = r["id"].as_str() {
+                    let comps = self
+                        .get(&format!("/roles-by-id/{}/composites", encode_segment(id)))
+                        .await?;
+                    r["composites"] = self.role_names(&comps);
+                }
+            }
+            strip(r);
+            if let Value::Object(m) = r {
+                m.remove("clientRole");
+            }
+        }
+        sort_by_key(&mut roles, "name");
+        Ok(roles)
+    }
+
+    /// `{realm: [names], client: {clientId: [names]}}` from a list of role representations.
+    pub fn role_names(&self, roles: &Value) -> Value {
+        let mut realm = Vec::new();
+        let mut client: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in roles.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let name = r["name"].as_str().unwrap_or("").to_owned();
+            if r["clientRole"] == true {
+                let cid = r["containerId"]
+                    .as_str()
+                    .and_then(|c| self.client_ids.get(c))
+                    .cloned()
+                    .unwrap_or_default();
+                client.entry(cid).or_default().push(name);
+            } else {
+                realm.push(name);
+            }
+        }
+        realm.sort();
+        let mut out = Map::new();
+        if !realm.is_empty() {
+            out.insert("realm".into(), json!(realm));
+        }
+        if !client.is_empty() {
+            let mut c = Map::new();
+            for (k, mut v) in client {
+                v.sort();
+                c.insert(k, json!(v));
+            }
+            out.insert("client".into(), Value::Object(c));
+        }
+        Value::Object(out)
+    }
+
+    async fn group_tree(&self, g: Value) -> CliResult<Value> {
+        let id = g["id"].as_str().unwrap_or("").to_owned();
+        let mut full = self
+            .get(&format!("/groups/{}", encode_segment(&id)))
+            .await?;
+        let children = self
+            .all(
+                &format!("/groups/{}/children", encode_segment(&id)),
+                &[("briefRepresentation", "false")],
+            )
+            .await?;
+        let mut subs = Vec::new();
+        for c in children {
+            subs.push(Box::pin(self.group_tree(c)).await?);
+        }
+        sort_by_key(&mut subs, "name");
+        strip(&mut full);
+        if let Value::Object(m) = &mut full {
+            m.insert("subGroups".into(), Value::Array(subs));
+            sort_strings(m.get_mut("realmRoles"));
+            if let Some(Value::Object(cr)) = m.get_mut("clientRoles") {
+                for v in cr.values_mut() {
+                    sort_strings(Some(v));
+                }
+            }
+        }
+        Ok(full)
+    }
+
+    async fn flows(&self) -> CliResult<(Vec<Value>, Vec<Value>)> {
+        let top = match self.get("/authentication/flows").await? {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        };
+        let mut flows = Vec::new();
+        let mut configs = Vec::new();
+        for f in top {
+            let alias = f["alias"].as_str().unwrap_or("").to_owned();
+            let flat = self
+                .get(&format!(
+                    "/authentication/flows/{}/executions",
+                    encode_segment(&alias)
+                ))
+                .await?;
+            for e in flat.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(fid) = e["flowId"].as_str() {
+                    let mut sub = self
+                        .get(&format!("/authentication/flows/{}", encode_segment(fid)))
+                        .await?;
+                    clean_flow(&mut sub);
+                    flows.push(sub);
+                }
+                if let Some(cid) = e["authenticationConfig"].as_str() {
+                    let mut c = self
+                        .get(&format!("/authentication/config/{}", encode_segment(cid)))
+                        .await?;
+                    strip(&mut c);
+                    configs.push(c);
+                }
+            }
+            let mut f = f;
+            clean_flow(&mut f);
+            flows.push(f);
+        }
+        sort_by_key(&mut flows, "alias");
+        flows.dedup_by(|a, b| a["alias"] == b["alias"]);
+        sort_by_key(&mut configs, "alias");
+        configs.dedup_by(|a, b| a["alias"] == b["alias"]);
+        Ok((flows, configs))
+    }
+
+    /// One user with its group paths and role mappings.
+    pub async fn user_details(&self, mut u: Value) -> CliResult<Value> {
+        let id = u["id"].as_str().unwrap_or("").to_owned();
+        let mut paths = Vec::new();
+        for_each_page(
+            self.kc,
+            &format!("{}/users/{}/groups", self.base, encode_segment(&id)),
+            &[],
+            100,
+            None,
+            |gs| {
+                paths.extend(
+                    gs.iter()
+                        .filter_map(|g| g["path"].as_str().map(str::to_owned)),
+                );
+                Ok(())
+            },
+        )
+        .await?;
+        paths.sort();
+        let rm = self
+            .get(&format!("/users/{}/role-mappings", encode_segment(&id)))
+            .await?;
+        let mut realm_roles: Vec<String> = rm["realmMappings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        realm_roles.sort();
+        let mut client_roles = Map::new();
+        if let Some(cm) = rm["clientMappings"].as_object() {
+            for (cid, m) in cm {
+                let mut names: Vec<String> = m["mappings"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                names.sort();
+                client_roles.insert(cid.clone(), json!(names));
+            }
+        }
+        strip(&mut u);
+        if let Value::Object(m) = &mut u {
+            m.insert("groups".into(), json!(paths));
+            m.insert("realmRoles".into(), json!(realm_roles));
+            m.insert("clientRoles".into(), Value::Object(client_roles));
+        }
+        Ok(u)
+    }
+}
+
+fn sort_strings(v: Option<&mut Value>) {
+    if let Some(Value::Array(a)) = v {
+        a.sort_by(|x, y| x.as_str().unwrap_or("").cmp(y.as_str().unwrap_or("")));
+    }
+}
+
+fn clean_flow(f: &mut Value) {
+    strip(f);
+    if let Some(Value::Array(ex)) = f.get_mut("authenticationExecutions") {
+        // Order is what matters; priorities are renumbered by the server.
+        ex.sort_by_key(|e| e["priority"].as_i64().unwrap_or(0));
+        for e in ex.iter_mut() {
+            if let Value::Object(m) = e {
+                // A misspelt duplicate Keycloak sends for compatibility.
+                m.remove("autheticatorFlow");
+                m.remove("priority");
+            }
+        }
+    }
+}
