@@ -74,12 +74,13 @@ impl Claims {
                 .collect(),
             _ => Vec::new(),
         };
+        // Deserialize from borrowed values: no copy of the claim trees.
         let realm_access = raw
             .get("realm_access")
-            .and_then(|v| serde_json::from_value(v.clone()).ok());
+            .and_then(|v| Access::deserialize(v).ok());
         let resource_access = raw
             .get("resource_access")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .and_then(|v| BTreeMap::<String, Access>::deserialize(v).ok())
             .unwrap_or_default();
         Claims {
             iss: s("iss"),

@@ -420,8 +420,9 @@ impl SigningKey {
         Value::Object(m)
     }
 
-    /// Signs `claims` as a compact JWS.
-    pub(crate) fn sign_jwt(&self, claims: &Value) -> Result<String> {
+    /// Signs `claims` as a compact JWS with this key (header: `alg`, `typ: JWT`, `kid`).
+    /// Used for client assertions; also handy for test tokens and benchmarks.
+    pub fn sign_claims(&self, claims: &Value) -> Result<String> {
         let header = serde_json::json!({
             "alg": self.algorithm().as_str(),
             "typ": "JWT",
@@ -513,7 +514,7 @@ mod tests {
         .unwrap();
         let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
         assert_eq!(key.algorithm(), Algorithm::ES256);
-        let jwt = key.sign_jwt(&serde_json::json!({"sub": "x"})).unwrap();
+        let jwt = key.sign_claims(&serde_json::json!({"sub": "x"})).unwrap();
         let jwk = Jwk::from_json(&key.public_jwk()).unwrap();
         let parsed = parse_jwt(&jwt).unwrap();
         assert_eq!(parsed.header.kid.as_deref(), Some(key.kid()));

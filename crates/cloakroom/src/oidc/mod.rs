@@ -281,7 +281,7 @@ pub(crate) fn client_assertion(
 ) -> Result<String> {
     let now = unix_secs(SystemTime::now());
     let jti = random_token(16);
-    key.sign_jwt(&serde_json::json!({
+    key.sign_claims(&serde_json::json!({
         "iss": client_id,
         "sub": client_id,
         "aud": audience,

@@ -122,7 +122,7 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
     let protection = uma.protection(pat);
     assert_eq!(
         protection.list_resources(Some("doc")).await.unwrap(),
-        [doc.clone()]
+        std::slice::from_ref(&doc)
     );
     let got = protection.get_resource(&doc).await.unwrap();
     assert_eq!(got.name, "doc");
