@@ -37,6 +37,10 @@ pub enum Error {
     /// A token failed offline verification.
     #[error("{0}")]
     Verify(Box<VerifyError>),
+    /// A safe partial update found that someone else changed the object between reading it and
+    /// writing it back; nothing was written. Read again and retry if the change still applies.
+    #[error("{0} was changed by someone else during the update; nothing was written")]
+    ConcurrentChange(String),
     /// A blocking call was made from inside an async runtime, where it would deadlock.
     #[error(
         "a cloakroom blocking call was made inside an async runtime; use the async client there"
@@ -83,9 +87,10 @@ impl Error {
         self.status() == Some(404)
     }
 
-    /// 409 Conflict (for example a duplicate username or clientId).
+    /// 409 Conflict (for example a duplicate username or clientId), or a concurrent change
+    /// caught by a safe partial update.
     pub fn is_conflict(&self) -> bool {
-        self.status() == Some(409)
+        self.status() == Some(409) || matches!(self, Error::ConcurrentChange(_))
     }
 
     /// 401 Unauthorized, or any failure to obtain a token.

@@ -2,7 +2,9 @@
 //! (`kc.realm("acme").users()`), all-pages streams, lookups by natural key, race-safe
 //! create-if-absent and safe partial updates.
 
+mod ergonomic;
 mod navigation;
 mod pages;
 
+pub use ergonomic::{Ensured, merge_patch, optional};
 pub use pages::{DEFAULT_PAGE_SIZE, Pages, collect_all, pages};

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_ergonomic;
 mod core_auth;
 mod core_errors;
 mod secrets;
