@@ -179,13 +179,24 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
         .unwrap();
     assert!(!upgraded.access_token.is_empty());
 
-    // User-managed access: a resource owned by alice, shared with bob by a UMA policy that
-    // alice (resource owner) manages through the protection API.
-    let mut album = Resource::new("album", ["read"]);
-    album.owner = Some(json!("alice"));
-    album.owner_managed_access = true;
-    let album = protection.create_resource(&album).await.unwrap();
-    let album_id = album.id.unwrap();
+    // User-managed access: a resource owned by alice, shared with bob first by a granted
+    // permission ticket, then by a UMA policy alice manages. The resource is created through
+    // the Admin API: Keycloak 26.7.3's protection API ignores `owner` when the caller uses a
+    // PAT and makes the resource server the owner.
+    let album_id = post_id(
+        &admin,
+        format!("{authz}/resource"),
+        json!({"name": "album", "owner": "alice", "ownerManagedAccess": true,
+               "scopes": [{"name": "read"}]}),
+    )
+    .await;
+    let album = protection.get_resource(&album_id).await.unwrap();
+    let owner = album.owner.clone().unwrap();
+    assert!(
+        owner == json!(alice_id) || owner["id"] == json!(alice_id),
+        "{owner}"
+    );
+    assert!(album.owner_managed_access);
     let ask_album = PermissionRequest::new("rs").permission(format!("{album_id}#read"));
     assert!(!uma.decision(&bob, &ask_album).await.unwrap());
     let ticket = protection
@@ -208,6 +219,40 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
     assert!(
         !uma.decision(&bob, &ask_album).await.unwrap(),
         "share revoked"
+    );
+
+    // UMA policies: alice, as resource owner, manages a policy on her resource with a token
+    // issued to the resource server.
+    let alice_at_rs = rs_client
+        .password(PasswordGrant::new("alice", "alice-pw"))
+        .await
+        .unwrap()
+        .access_token;
+    let owner_api = uma.protection(alice_at_rs);
+    let policy = owner_api
+        .create_policy(
+            &album_id,
+            &json!({"name": "bob-may-read", "description": "share", "scopes": ["read"], "users": ["bob"]}),
+        )
+        .await
+        .unwrap();
+    let policy_id = policy["id"].as_str().unwrap().to_owned();
+    assert!(
+        uma.decision(&bob, &ask_album).await.unwrap(),
+        "UMA policy grants bob"
+    );
+    let listed = owner_api.list_policies(Some(&album_id)).await.unwrap();
+    assert!(
+        listed.iter().any(|p| p["id"] == policy_id.as_str()),
+        "{listed:?}"
+    );
+    let mut changed = policy.clone();
+    changed["description"] = json!("still shared");
+    owner_api.update_policy(&policy_id, &changed).await.unwrap();
+    owner_api.delete_policy(&policy_id).await.unwrap();
+    assert!(
+        !uma.decision(&bob, &ask_album).await.unwrap(),
+        "policy removed"
     );
 
     delete_realm(&admin, &realm).await;
