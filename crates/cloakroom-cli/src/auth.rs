@@ -133,6 +133,11 @@ impl Auth {
                 )
             }),
             GrantKind::ClientCredentials => Ok(self.settings.client_id.clone()),
+            GrantKind::Device | GrantKind::AuthCode => Ok(self
+                .settings
+                .user
+                .clone()
+                .unwrap_or_else(|| "(browser login)".to_owned())),
         }
     }
 
@@ -252,7 +257,51 @@ impl Auth {
                     .ok_or_else(|| CliError::auth("no client secret"))?;
                 Credentials::client_credentials(s.client_id.clone(), secret)
             }
+            GrantKind::Device | GrantKind::AuthCode => {
+                return Err(CliError::usage(
+                    "interactive grants have no stored credentials",
+                ));
+            }
         })
+    }
+
+    /// Device flow or authorization code + PKCE, through `cloakroom::oidc`.
+    async fn interactive_grant(&self) -> CliResult<TokenSet> {
+        let s = &self.settings;
+        let kc = s.builder(s.server()?)?.build()?;
+        let oc = kc
+            .oidc(s.auth_realm.clone())
+            .client(s.client_id.clone(), self.client_auth(false)?);
+        match s.grant() {
+            GrantKind::Device => {
+                let d = oc.device_authorization(None).await?;
+                eprintln!(
+                    "To log in, open {} and enter the code {}",
+                    d.verification_uri, d.user_code
+                );
+                if let Some(c) = &d.verification_uri_complete {
+                    eprintln!("(or open {c})");
+                }
+                eprintln!("Waiting for the login to be approved...");
+                Ok(oc.poll_device(&d).await?)
+            }
+            _ => {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0")
+                    .map_err(|e| CliError::other(format!("cannot open a loopback port: {e}")))?;
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                let redirect = format!("http://127.0.0.1:{port}/callback");
+                let pending = oc.authorization_request(redirect).build();
+                eprintln!(
+                    "Opening the browser to log in; if it does not open, visit:\n  {}",
+                    pending.url
+                );
+                open_browser(&pending.url);
+                let callback = tokio::task::spawn_blocking(move || wait_for_callback(listener))
+                    .await
+                    .map_err(|e| CliError::other(e.to_string()))??;
+                Ok(oc.finish_login(&pending, &callback).await?.tokens)
+            }
+        }
     }
 
     fn cache_paths(&self) -> (PathBuf, PathBuf) {
@@ -328,6 +377,13 @@ impl Auth {
     }
 
     async fn grant(&self) -> CliResult<CacheEntry> {
+        if matches!(
+            self.settings.grant(),
+            GrantKind::Device | GrantKind::AuthCode
+        ) {
+            let t = self.interactive_grant().await?;
+            return self.entry_from(&t);
+        }
         let creds = self.credentials()?;
         let kc = self
             .settings
@@ -492,6 +548,63 @@ impl Auth {
             .builder(self.settings.server()?)?
             .credentials(Credentials::Provider(provider))
             .build()?)
+    }
+}
+
+/// Opens `url` in the desktop browser, if there is one; failures are ignored (the URL is printed).
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(cmd)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+/// Accepts the browser's redirect on the loopback listener (5 minutes at most) and returns
+/// the request target (`/callback?code=…&state=…`).
+fn wait_for_callback(listener: std::net::TcpListener) -> CliResult<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| CliError::other(e.to_string()))?;
+    loop {
+        match listener.accept() {
+            Ok((mut stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                if !target.starts_with("/callback") {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    continue;
+                }
+                let body = "<html><body><h1>cloakroom: login received</h1>You can close this window.</body></html>";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                return Ok(target);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() > deadline {
+                    return Err(CliError::auth("no login within 5 minutes"));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(CliError::other(format!("loopback listener failed: {e}"))),
+        }
     }
 }
 

@@ -47,6 +47,11 @@ pub enum GrantKind {
     Password,
     /// Client credentials grant of a confidential client with a service account.
     ClientCredentials,
+    /// Device authorization grant: shows a URL and a code to approve in any browser.
+    Device,
+    /// Authorization code + PKCE: opens the browser, receives the code on a loopback port
+    /// (the client needs `http://127.0.0.1/*` as a redirect URI).
+    AuthCode,
 }
 
 impl GrantKind {
@@ -54,6 +59,8 @@ impl GrantKind {
         match self {
             GrantKind::Password => "password",
             GrantKind::ClientCredentials => "client-credentials",
+            GrantKind::Device => "device",
+            GrantKind::AuthCode => "auth-code",
         }
     }
 }

@@ -91,9 +91,11 @@ impl Profile {
                 self.grant = Some(match value {
                     "password" => GrantKind::Password,
                     "client-credentials" | "client_credentials" => GrantKind::ClientCredentials,
+                    "device" => GrantKind::Device,
+                    "auth-code" | "authorization-code" => GrantKind::AuthCode,
                     other => {
                         return Err(CliError::usage(format!(
-                            "unknown grant `{other}` (password, client-credentials)"
+                            "unknown grant `{other}` (password, client-credentials, device, auth-code)"
                         )));
                     }
                 })

@@ -15,7 +15,6 @@ pub struct Out {
     pub explicit: bool,
     pub color: bool,
     pub quiet: bool,
-    pub stdout_tty: bool,
 }
 
 /// Whether colour is allowed on stderr/stdout: a terminal, no `--no-color`, no `NO_COLOR`.
@@ -36,7 +35,6 @@ impl Out {
             explicit: g.output.is_some(),
             color: color_allowed(g.no_color, stdout_tty),
             quiet: g.quiet,
-            stdout_tty,
         }
     }
 

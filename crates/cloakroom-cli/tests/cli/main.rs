@@ -10,6 +10,7 @@ mod support;
 
 mod api;
 mod config;
+mod dev;
 mod health;
 mod realm;
 mod resource;

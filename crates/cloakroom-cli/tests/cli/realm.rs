@@ -378,7 +378,7 @@ fn interrupted_export_leaves_no_file() {
                 child.env_remove(k);
             }
         }
-        let mut child = child
+        let child = child
             .env("CLOAKROOM_CONFIG_DIR", env.config_dir())
             .env("CLOAKROOM_PASSWORD", &env.server.admin_password)
             .env("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS", "400")

@@ -89,9 +89,9 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     let n = head.len();
     for (i, (k, v)) in head.iter().enumerate() {
         let last = i + 1 == n && a.no_users;
-        write!(
+        writeln!(
             out,
-            "  {}: {}{}\n",
+            "  {}: {}{}",
             Value::String(k.clone()),
             indented(v),
             if last { "" } else { "," }
