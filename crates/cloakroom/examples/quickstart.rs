@@ -7,8 +7,11 @@
 
 use std::process::ExitCode;
 
+use cloakroom::generated::models::{
+    CredentialRepresentation, RealmRepresentation, UserRepresentation,
+};
 use cloakroom::{Client, Credentials, Result};
-use serde_json::{Value, json};
+use futures_util::TryStreamExt;
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -27,7 +30,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<()> {
     let url = env("CLOAKROOM_URL", "http://127.0.0.1:8080");
-    let realm = env("CLOAKROOM_DEMO_REALM", "demo");
+    let realm_name = env("CLOAKROOM_DEMO_REALM", "demo");
     let admin = Client::builder(&url)
         .credentials(Credentials::password(
             env("CLOAKROOM_ADMIN_USER", "admin"),
@@ -36,23 +39,23 @@ async fn run() -> Result<()> {
         .build()?;
 
     // A fresh demo realm each run.
-    match admin
-        .raw()
-        .delete(format!("/admin/realms/{realm}"))
-        .send()
-        .await
-    {
-        Ok(_) => println!("removed the previous `{realm}` realm"),
+    let realm = admin.realm(&realm_name);
+    match realm.delete().send().await {
+        Ok(()) => println!("removed the previous `{realm_name}` realm"),
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(e),
     }
     admin
-        .raw()
-        .post("/admin/realms")
-        .json(&json!({"realm": realm, "enabled": true, "displayName": "cloakroom demo"}))
+        .realms()
+        .create(&RealmRepresentation {
+            realm: Some(realm_name.clone()),
+            enabled: Some(true),
+            display_name: Some("cloakroom demo".into()),
+            ..Default::default()
+        })
         .send()
         .await?;
-    println!("created realm `{realm}` on {url}");
+    println!("created realm `{realm_name}` on {url}");
 
     let people = [
         ("ada", "Ada", "Lovelace"),
@@ -60,23 +63,29 @@ async fn run() -> Result<()> {
         ("alan", "Alan", "Turing"),
     ];
     for (username, first, last) in people {
-        let id = admin
-            .raw()
-            .post(format!("/admin/realms/{realm}/users"))
-            .json(&json!({
-                "username": username, "enabled": true, "emailVerified": true,
-                "email": format!("{username}@example.com"), "firstName": first, "lastName": last,
-                "credentials": [{"type": "password", "value": format!("{username}-demo-pw"), "temporary": false}],
-            }))
-            .send()
-            .await?
-            .location_id()?;
+        let user = UserRepresentation {
+            username: Some(username.into()),
+            enabled: Some(true),
+            email: Some(format!("{username}@example.com")),
+            email_verified: Some(true),
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            credentials: Some(vec![CredentialRepresentation {
+                r#type: Some("password".into()),
+                value: Some(format!("{username}-demo-pw")),
+                temporary: Some(false),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        // `ensure` creates the user, or returns the existing one's id: safe to run twice.
+        let id = realm.users().ensure(&user).await?.id;
         println!("  user {username:<6} id {id}");
     }
 
     // Log in as one of them with the password grant, in the demo realm itself.
     let ada = Client::builder(&url)
-        .auth_realm(&realm)
+        .auth_realm(&realm_name)
         .credentials(Credentials::password("ada", "ada-demo-pw"))
         .build()?;
     let token = ada.token_set().await?;
@@ -90,26 +99,24 @@ async fn run() -> Result<()> {
         token.token_type
     );
 
-    let users: Vec<Value> = admin
-        .raw()
-        .get(format!("/admin/realms/{realm}/users"))
-        .query("briefRepresentation", true)
-        .send_json()
+    // Every page of users (a plain list stops at Keycloak's default of 100).
+    let users: Vec<UserRepresentation> = realm
+        .users()
+        .list()
+        .brief_representation(true)
+        .stream()
+        .try_collect()
         .await?;
-    let count: u64 = admin
-        .raw()
-        .get(format!("/admin/realms/{realm}/users/count"))
-        .send_json()
-        .await?;
-    println!("\n{count} users in `{realm}`:");
+    let count = realm.users().count().send().await?;
+    println!("\n{count} users in `{realm_name}`:");
     println!("  {:<8} {:<20} EMAIL", "USERNAME", "NAME");
     for u in &users {
-        let s = |k: &str| u[k].as_str().unwrap_or("").to_owned();
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         println!(
             "  {:<8} {:<20} {}",
-            s("username"),
-            format!("{} {}", s("firstName"), s("lastName")),
-            s("email")
+            s(&u.username),
+            format!("{} {}", s(&u.first_name), s(&u.last_name)),
+            s(&u.email)
         );
     }
     println!(
