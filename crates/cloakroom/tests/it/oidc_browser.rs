@@ -37,6 +37,7 @@ async fn pkce_login_through_the_real_login_page() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
 
     let kc = builder().build().unwrap();
     let web = kc.oidc(&realm).client("web", ClientAuth::Public);
@@ -98,6 +99,7 @@ async fn device_flow_approved_on_the_real_verification_page() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let kc = builder().build().unwrap();
     let tv = kc.oidc(&realm).client("tv", ClientAuth::Public);
     let device = tv.device_authorization(Some("openid")).await.unwrap();

@@ -62,6 +62,7 @@ async fn introspection_userinfo_revocation_and_logout() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let kc = builder().build().unwrap();
     let oidc = kc.oidc(&realm);
     let app = oidc.client("app", ClientAuth::SecretBasic(SECRET.into()));
@@ -194,6 +195,7 @@ async fn private_key_jwt_client_authentication() {
         json!({"clients": [signed_client("rs-signed", &rsa), signed_client("ec-signed", &ec)]}),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let kc = builder().build().unwrap();
     let oidc = kc.oidc(&realm);
     for (id, key) in [("rs-signed", &rsa), ("ec-signed", &ec)] {
@@ -229,6 +231,7 @@ async fn private_key_jwt_client_authentication() {
 async fn dynamic_client_registration_lifecycle() {
     let admin = admin();
     let realm = create_realm(&admin, "oidc-dcr", json!({})).await;
+    let _cleanup = cleanup(&realm);
     let initial: Value = admin
         .raw()
         .post(format!("/admin/realms/{realm}/clients-initial-access"))

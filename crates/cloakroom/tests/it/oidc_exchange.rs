@@ -44,6 +44,7 @@ async fn standard_token_exchange_v2_between_two_clients() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let kc = builder().build().unwrap();
     let oidc = kc.oidc(&realm);
     let subject = oidc
@@ -123,6 +124,7 @@ async fn legacy_v1_direct_impersonation() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     // Fine-grained admin permissions (v1): allow `impersonator` to impersonate users.
     let perms: Value = admin
         .raw()

@@ -51,6 +51,7 @@ async fn key_rotation_refetches_once_and_a_burst_fetches_once_per_interval() {
         json!({"clients": [confidential("api", SECRET)]}),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let (kc, fetches) = counting_client();
     let (offset, clock) = movable_clock();
     let oidc = kc.oidc(&realm);
@@ -174,6 +175,7 @@ async fn attack_tokens_are_refused_with_typed_errors() {
         json!({"clients": [confidential("api", SECRET)]}),
     )
     .await;
+    let _cleanup = cleanup(&realm);
     let (kc, fetches) = counting_client();
     let oidc = kc.oidc(&realm);
     let api = oidc.client("api", ClientAuth::SecretPost(SECRET.into()));

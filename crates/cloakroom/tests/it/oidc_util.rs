@@ -15,6 +15,32 @@ use crate::support::server::test_server;
 
 pub use crate::support::kc::{admin, builder, create_realm, delete_realm, user};
 
+/// Deletes the realm when a test panics before its own clean-up (a realm left behind would
+/// clutter the shared dev server). Keep it alive for the whole test: `let _cleanup = cleanup(&realm);`.
+pub struct Cleanup(String);
+
+pub fn cleanup(realm: &str) -> Cleanup {
+    Cleanup(realm.to_owned())
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let realm = self.0.clone();
+        // A fresh thread and runtime: the test's runtime is unwinding.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async { delete_realm(&admin(), &realm).await });
+        })
+        .join();
+    }
+}
+
 /// A confidential client with a service account and direct access grants.
 pub fn confidential(client_id: &str, secret: &str) -> Value {
     json!({

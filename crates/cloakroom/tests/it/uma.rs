@@ -24,6 +24,7 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
         }),
     )
     .await;
+    let _cleanup = cleanup(&realm);
 
     // Authorization services through the Admin API: scopes, a resource, a user policy and a
     // scope permission.
