@@ -182,36 +182,12 @@ impl Oidc {
         ClientRegistration::new(self.clone())
     }
 
-    /// The browser URL that ends the user's session (RP-initiated logout). Send the user there.
-    pub fn end_session_url(
-        &self,
-        id_token_hint: Option<&crate::Secret>,
-        post_logout_redirect_uri: Option<&str>,
-        client_id: Option<&str>,
-        state: Option<&str>,
-    ) -> String {
-        let mut url = url::Url::parse(&format!(
-            "{}/protocol/openid-connect/logout",
-            self.issuer_url()
-        ))
-        .expect("base URL was validated by the builder");
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(t) = id_token_hint {
-                q.append_pair("id_token_hint", t.expose_secret());
-            }
-            if let Some(u) = post_logout_redirect_uri {
-                q.append_pair("post_logout_redirect_uri", u);
-            }
-            if let Some(c) = client_id {
-                q.append_pair("client_id", c);
-            }
-            if let Some(s) = state {
-                q.append_pair("state", s);
-            }
+    /// Builds the browser URL that ends the user's session (RP-initiated logout).
+    pub fn end_session_url(&self) -> EndSessionUrl {
+        EndSessionUrl {
+            base: format!("{}/protocol/openid-connect/logout", self.issuer_url()),
+            params: Vec::new(),
         }
-        let s = url.to_string();
-        s.strip_suffix('?').map(str::to_owned).unwrap_or(s)
     }
 
     pub(crate) fn realm_path(&self) -> String {
@@ -245,6 +221,49 @@ impl Oidc {
             .send(req)
             .await
             .map_err(|e| oauth_error(&self.inner.realm, grant, e))
+    }
+}
+
+/// The RP-initiated logout URL, built parameter by parameter. Send the user's browser to
+/// [`build`](Self::build)'s result.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct EndSessionUrl {
+    base: String,
+    params: Vec<(&'static str, String)>,
+}
+
+impl EndSessionUrl {
+    /// The ID token of the session (lets Keycloak skip the confirmation page).
+    pub fn id_token_hint(mut self, id_token: &crate::Secret) -> Self {
+        self.params
+            .push(("id_token_hint", id_token.expose_secret().to_owned()));
+        self
+    }
+    /// Where Keycloak sends the browser afterwards (must be registered on the client).
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.params.push(("post_logout_redirect_uri", uri.into()));
+        self
+    }
+    /// The client asking (needed with a redirect URI when there is no ID token hint).
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.params.push(("client_id", id.into()));
+        self
+    }
+    /// Opaque value returned with the redirect.
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.params.push(("state", state.into()));
+        self
+    }
+    /// The URL.
+    pub fn build(self) -> String {
+        if self.params.is_empty() {
+            return self.base;
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        format!("{}?{query}", self.base)
     }
 }
 

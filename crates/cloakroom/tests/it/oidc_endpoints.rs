@@ -151,12 +151,13 @@ async fn introspection_userinfo_revocation_and_logout() {
     assert_eq!(oauth_error(&e), Some("invalid_grant"));
 
     // End-session URL for browsers.
-    let url = oidc.end_session_url(
-        tokens.id_token.as_ref(),
-        Some("http://127.0.0.1/after"),
-        Some("app"),
-        Some("s1"),
-    );
+    let url = oidc
+        .end_session_url()
+        .id_token_hint(tokens.id_token.as_ref().unwrap())
+        .post_logout_redirect_uri("http://127.0.0.1/after")
+        .client_id("app")
+        .state("s1")
+        .build();
     assert!(url.starts_with(&format!(
         "{}/protocol/openid-connect/logout?",
         oidc.issuer_url()
