@@ -4,6 +4,7 @@
 mod support;
 
 mod admin_ergonomic;
+mod admin_realm;
 mod core_auth;
 mod core_errors;
 mod secrets;
