@@ -6,17 +6,32 @@
 //! [`Client::oidc`] with the realm.
 //!
 //! ```no_run
-//! # async fn demo() -> cloakroom::Result<()> {
+//! # async fn demo(callback_url: &str) -> cloakroom::Result<()> {
 //! use cloakroom::{Client, ClientAuth};
 //! let kc = Client::builder("https://sso.example.com").build()?;
 //! let acme = kc.oidc("acme");
+//!
 //! // A service calling another with its own identity:
-//! let app = acme.client("billing", ClientAuth::SecretBasic("s3cret".into()));
-//! let tokens = app.client_credentials().await?;
-//! // An API checking bearer tokens offline (JWKS cached, refetched when Keycloak rotates keys):
-//! let verifier = acme.verifier().audience("billing").build()?;
+//! let billing = acme.client("billing", ClientAuth::SecretBasic("s3cret".into()));
+//! let tokens = billing.client_credentials().await?;
+//!
+//! // An API checking bearer tokens offline (JWKS cached by kid, refetched on rotation):
+//! let verifier = acme.verifier().authorized_party("billing").build()?;
 //! let claims = verifier.verify(tokens.access_token.expose_secret()).await?;
-//! assert!(claims.has_realm_role("offline_access") || true);
+//! let is_admin = claims.has_realm_role("admin");
+//!
+//! // A browser login with PKCE: send the user to `pending.url`, then finish with the
+//! // URL Keycloak redirected back to (state, iss, code exchange and ID token checked).
+//! let web = acme.client("web", ClientAuth::Public);
+//! let pending = web.authorization_request("http://127.0.0.1:8400/callback").build();
+//! let login = web.finish_login(&pending, callback_url).await?;
+//!
+//! // A device login: show the code, then poll (interval and slow_down honoured).
+//! let tv = acme.client("tv", ClientAuth::Public);
+//! let device = tv.device_authorization(Some("openid")).await?;
+//! println!("Go to {} and enter {}", device.verification_uri, device.user_code);
+//! let tv_tokens = tv.poll_device(&device).await?;
+//! # let _ = (is_admin, login, tv_tokens);
 //! # Ok(()) }
 //! ```
 //!
