@@ -106,6 +106,9 @@ pub struct Auth {
     otp_flag: bool,
     password: Mutex<Option<Secret>>,
     client_secret: Mutex<Option<Option<Secret>>>,
+    /// Whether a browser or device login may be started (the `token`/`login` command, or a
+    /// terminal); otherwise an expired interactive session is an error, never a hang.
+    pub interactive: std::sync::atomic::AtomicBool,
 }
 
 impl Auth {
@@ -122,6 +125,9 @@ impl Auth {
             otp_flag: g.otp,
             password: Mutex::new(None),
             client_secret: Mutex::new(None),
+            interactive: std::sync::atomic::AtomicBool::new(std::io::IsTerminal::is_terminal(
+                &std::io::stderr(),
+            )),
         }))
     }
 
@@ -381,6 +387,14 @@ impl Auth {
             self.settings.grant(),
             GrantKind::Device | GrantKind::AuthCode
         ) {
+            if !self.interactive.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(CliError::auth(format!(
+                    "the {} login of profile `{}` has expired and cannot be renewed without a person",
+                    self.settings.grant().as_str(),
+                    self.settings.profile
+                ))
+                .with_hint("run `cloakroom login` to log in again"));
+            }
             let t = self.interactive_grant().await?;
             return self.entry_from(&t);
         }
@@ -553,7 +567,16 @@ impl Auth {
 
 /// Opens `url` in the desktop browser, if there is one; failures are ignored (the URL is printed).
 fn open_browser(url: &str) {
-    let cmd = if cfg!(target_os = "macos") {
+    // CLOAKROOM_BROWSER names the opener; `none` turns opening off.
+    let custom = std::env::var("CLOAKROOM_BROWSER")
+        .ok()
+        .filter(|b| !b.is_empty());
+    if custom.as_deref() == Some("none") {
+        return;
+    }
+    let cmd = if let Some(c) = &custom {
+        c.as_str()
+    } else if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
         "explorer"

@@ -9,6 +9,9 @@ use crate::exit::CliResult;
 
 pub async fn run(ctx: &Ctx, a: TokenArgs) -> CliResult {
     let auth = ctx.auth()?;
+    // `token`/`login` is where a person logs in: device and browser logins may start here.
+    auth.interactive
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let want = if a.fresh { Want::Fresh } else { Want::Any };
     let o = auth.token(want).await?;
     let e = &o.entry;

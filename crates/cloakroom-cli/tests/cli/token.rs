@@ -253,3 +253,127 @@ fn parallel_invocations_refresh_once() {
     assert_eq!(all.matches("token granted").count(), 0, "{all}");
     assert_eq!(a.stdout, b.stdout, "both print the one refreshed token");
 }
+
+/// Authorization code + PKCE end to end: the CLI listens on a loopback port, curl plays the
+/// browser (login form, redirect to the CLI).
+#[test]
+fn auth_code_pkce_login_with_loopback_redirect() {
+    use std::io::{BufRead, BufReader};
+    let curl_ok = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        curl_ok,
+        "this test drives the login form with curl; install curl"
+    );
+    let admin = Env::new();
+    let realm = admin.realm("pkce");
+    realm.user("erin", "erin-pw-1");
+    admin.ok(&[
+        "api",
+        "POST",
+        &format!("/admin/realms/{}/clients", realm.name),
+        "--data",
+        &serde_json::json!({"clientId": "cli", "publicClient": true, "standardFlowEnabled": true,
+                "redirectUris": ["http://127.0.0.1/*"]})
+        .to_string(),
+    ]);
+    let env = Env::new();
+    let mut child = std::process::Command::new(cloakroom_bin())
+        .env("CLOAKROOM_CONFIG_DIR", env.config_dir())
+        .env("CLOAKROOM_BROWSER", "none")
+        .args([
+            "--server",
+            &env.server.url,
+            "--auth-realm",
+            &realm.name,
+            "--client-id",
+            "cli",
+        ])
+        .args(["--grant", "auth-code", "token", "--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the CLI printed no URL").unwrap();
+        if let Some(u) = line.trim().strip_prefix("http") {
+            break format!("http{u}");
+        }
+    };
+    let jar = env.dir.path().join("cookies");
+    let jar = jar.to_str().unwrap();
+    let curl = |args: &[&str]| -> String {
+        let o = std::process::Command::new("curl")
+            .args(["-s", "-c", jar, "-b", jar])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let page = curl(&[&url]);
+    let start = page.find("action=\"").expect("a login form") + "action=\"".len();
+    let action = page[start..][..page[start..].find('"').unwrap()].replace("&amp;", "&");
+    let redirect = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{redirect_url}",
+        "-d",
+        "username=erin",
+        "-d",
+        "password=erin-pw-1",
+        &action,
+    ]);
+    assert!(
+        redirect.starts_with("http://127.0.0.1:"),
+        "login did not redirect to the CLI: {redirect}"
+    );
+    let answer = curl(&[&redirect]);
+    assert!(answer.contains("login received"), "{answer}");
+    let out = child.wait_with_output().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(out.status.success(), "{}", rest.join("\n"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["grant"], "auth-code");
+    assert_eq!(v["claims_unverified"]["preferred_username"], "erin");
+    assert_eq!(v["has_refresh_token"], true);
+    // The session is cached: the next call is a cache hit, no browser needed.
+    env.bare()
+        .args([
+            "--server",
+            &env.server.url,
+            "--auth-realm",
+            &realm.name,
+            "--client-id",
+            "cli",
+        ])
+        .args(["--grant", "auth-code", "-v", "token"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("token cache hit"));
+    // An admin command cannot start a browser login on its own: expired → 3, never a hang.
+    let cache = env.config_dir().join("tokens/default.json");
+    let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    entry["expires_at"] = Value::from(1u64);
+    entry["refresh_token"] = Value::from("not-a-valid-refresh-token");
+    std::fs::write(&cache, serde_json::to_vec(&entry).unwrap()).unwrap();
+    env.bare()
+        .args([
+            "--server",
+            &env.server.url,
+            "--auth-realm",
+            &realm.name,
+            "--client-id",
+            "cli",
+        ])
+        .args(["--grant", "auth-code", "api", "GET", "/admin/realms"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "cannot be renewed without a person",
+        ));
+}
