@@ -446,3 +446,171 @@ fn interrupted_export_leaves_no_file() {
         }
     }
 }
+
+/// The same round trip at scale: a realm with 1,000 users, groups with members, realm and client
+/// roles (one composite), clients, an identity provider with a mapper and a custom flow with an
+/// authenticator config — seeded by applying a generated document.
+#[test]
+fn round_trip_with_1000_users() {
+    let env = Env::new();
+    let src_name = crate::support::unique("rt1k");
+    let src = Realm {
+        env: &env,
+        name: src_name.clone(),
+    };
+    let users: Vec<Value> = (0..1000)
+        .map(|i| {
+            let mut groups = vec![];
+            if i % 2 == 0 {
+                groups.push("/eng/backend");
+            }
+            if i % 7 == 0 {
+                groups.push("/sales");
+            }
+            json!({"username": format!("p{i:05}"), "enabled": i % 13 != 0,
+                   "email": format!("p{i:05}@example.test"), "firstName": "Person", "lastName": format!("L{i}"),
+                   "emailVerified": true, "groups": groups,
+                   "realmRoles": if i % 10 == 0 { json!(["default-roles-src", "auditor"]) } else { json!(["default-roles-src"]) },
+                   "clientRoles": if i % 4 == 0 { json!({"portal": ["editor"]}) } else { json!({}) }})
+        })
+        .collect();
+    let doc = json!({
+        "realm": "SRC", "enabled": true, "displayName": "Thousand", "browserFlow": "corp-browser",
+        "roles": {
+            "realm": [
+                {"name": "ops", "description": "Operators", "attributes": {}},
+                {"name": "auditor", "composite": true, "composites": {"realm": ["ops"], "client": {"portal": ["viewer"]}}, "attributes": {}}
+            ],
+            "client": {"portal": [{"name": "editor", "attributes": {}}, {"name": "viewer", "attributes": {}}]}
+        },
+        "groups": [
+            {"name": "eng", "attributes": {"site": ["berlin"]}, "realmRoles": ["ops"], "clientRoles": {},
+             "subGroups": [{"name": "backend", "attributes": {}, "realmRoles": [], "clientRoles": {"portal": ["viewer"]}, "subGroups": []}]},
+            {"name": "sales", "attributes": {}, "realmRoles": [], "clientRoles": {}, "subGroups": []}
+        ],
+        "clients": [
+            {"clientId": "portal", "enabled": true, "publicClient": true, "redirectUris": ["https://portal.example.test/*"],
+             "webOrigins": ["+"], "standardFlowEnabled": true, "directAccessGrantsEnabled": false, "protocol": "openid-connect"},
+            {"clientId": "batch", "enabled": true, "publicClient": false, "serviceAccountsEnabled": true,
+             "standardFlowEnabled": false, "protocol": "openid-connect"}
+        ],
+        "identityProviders": [
+            {"alias": "corp", "providerId": "oidc", "enabled": true, "trustEmail": true,
+             "config": {"clientId": "kc", "clientAuthMethod": "client_secret_post", "syncMode": "IMPORT",
+                        "authorizationUrl": "https://idp.example.test/auth", "tokenUrl": "https://idp.example.test/token"}}
+        ],
+        "identityProviderMappers": [
+            {"name": "dept", "identityProviderAlias": "corp", "identityProviderMapper": "hardcoded-attribute-idp-mapper",
+             "config": {"attribute": "dept", "attribute.value": "eng", "syncMode": "INHERIT"}}
+        ],
+        "authenticationFlows": [
+            {"alias": "corp-browser", "description": "cookie, corp IdP, or forms", "providerId": "basic-flow",
+             "topLevel": true, "builtIn": false, "authenticationExecutions": [
+                {"authenticator": "auth-cookie", "authenticatorFlow": false, "requirement": "ALTERNATIVE", "userSetupAllowed": false},
+                {"authenticator": "identity-provider-redirector", "authenticatorFlow": false, "requirement": "ALTERNATIVE",
+                 "authenticatorConfig": "to-corp", "userSetupAllowed": false},
+                {"authenticatorFlow": true, "requirement": "ALTERNATIVE", "flowAlias": "corp-forms", "userSetupAllowed": false}
+             ]},
+            {"alias": "corp-forms", "description": "forms", "providerId": "basic-flow", "topLevel": false, "builtIn": false,
+             "authenticationExecutions": [
+                {"authenticator": "auth-username-password-form", "authenticatorFlow": false, "requirement": "REQUIRED", "userSetupAllowed": false}
+             ]}
+        ],
+        "authenticatorConfig": [{"alias": "to-corp", "config": {"defaultProvider": "corp"}}],
+        "users": users,
+    });
+    let seed = env.dir.path().join("seed.json");
+    std::fs::write(&seed, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let applied = env.json(&[
+        "realm",
+        "apply",
+        seed.to_str().unwrap(),
+        "--into",
+        &src_name,
+    ]);
+    assert_eq!(applied["failed"], 0, "{:#}", applied["actions"]);
+
+    let a = env.dir.path().join("a.json");
+    env.admin()
+        .args(["realm", "export", &src_name, "-o", a.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("with 1000 users"));
+    let exported = read(&a);
+    assert_eq!(exported["users"].as_array().unwrap().len(), 1000);
+    let flow = exported["authenticationFlows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == "corp-browser")
+        .unwrap();
+    assert_eq!(
+        flow["authenticationExecutions"][1]["authenticatorConfig"],
+        "to-corp"
+    );
+    let p10 = exported["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "p00010")
+        .unwrap();
+    assert_eq!(p10["groups"], json!(["/eng/backend"]));
+
+    let dst_name = crate::support::unique("rt1kdst");
+    let dst = Realm {
+        env: &env,
+        name: dst_name.clone(),
+    };
+    let first = env.json(&["realm", "apply", a.to_str().unwrap(), "--into", &dst_name]);
+    assert_eq!(first["failed"], 0, "{:#}", first["actions"]);
+    let second = env.json(&["realm", "apply", a.to_str().unwrap(), "--into", &dst_name]);
+    assert_eq!(
+        (
+            second["created"].as_u64(),
+            second["updated"].as_u64(),
+            second["failed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{:#}",
+        second["actions"]
+    );
+
+    let b = env.dir.path().join("b.json");
+    env.ok(&["realm", "export", &dst_name, "-o", b.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&b)
+        .unwrap()
+        .replace(
+            &format!("/realms/{dst_name}/"),
+            &format!("/realms/{src_name}/"),
+        )
+        .replace(
+            &format!("default-roles-{dst_name}"),
+            &format!("default-roles-{src_name}"),
+        )
+        .replace(
+            &format!("\"realm\": \"{dst_name}\""),
+            &format!("\"realm\": \"{src_name}\""),
+        );
+    let b2 = env.dir.path().join("b2.json");
+    std::fs::write(&b2, text).unwrap();
+    let d = env.json(&["realm", "diff", a.to_str().unwrap(), b2.to_str().unwrap()]);
+    for x in d["differences"].as_array().unwrap() {
+        assert_eq!(x["change"], "changed", "{x:#}");
+        for f in x["fields"].as_array().unwrap() {
+            assert!(
+                f["a"].is_null(),
+                "a value differs after the round trip: {x:#}"
+            );
+        }
+    }
+    let d = env.json(&[
+        "realm",
+        "diff",
+        "--ignore-defaults",
+        a.to_str().unwrap(),
+        b2.to_str().unwrap(),
+    ]);
+    assert_eq!(d["count"], 0, "{:#}", d["differences"]);
+    drop(dst);
+    drop(src);
+}

@@ -69,10 +69,12 @@ fn without(v: &Value, keys: &[&str]) -> Value {
 pub fn rename_realm(doc: &Value, from: &str, to: &str) -> CliResult<Value> {
     let mut text = serde_json::to_string(doc).map_err(|e| CliError::other(e.to_string()))?;
     text = text.replace(&format!("/realms/{from}/"), &format!("/realms/{to}/"));
-    text = text.replace(
-        &format!("\"default-roles-{}\"", from.to_lowercase()),
-        &format!("\"default-roles-{}\"", to.to_lowercase()),
-    );
+    for f in [from.to_owned(), from.to_lowercase()] {
+        text = text.replace(
+            &format!("\"default-roles-{f}\""),
+            &format!("\"default-roles-{}\"", to.to_lowercase()),
+        );
+    }
     let mut v: Value = serde_json::from_str(&text).map_err(|e| CliError::other(e.to_string()))?;
     v["realm"] = Value::String(to.to_owned());
     Ok(v)
