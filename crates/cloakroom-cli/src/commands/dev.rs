@@ -319,7 +319,23 @@ async fn init(ctx: &Ctx, a: DevInitArgs) -> CliResult {
         )
         .await;
     }
-    let (kc, settings) = ctx.admin().await?;
+    // Without a configured server, talk to the Keycloak `dev up` started, as its admin.
+    let mut settings = ctx.settings()?;
+    if settings.server.is_none() {
+        if let Some(s) = load_state()? {
+            settings.server = Some(s.url.clone());
+            settings.user = Some(s.admin_username.clone());
+            settings.auth_realm = "master".into();
+            if std::env::var_os("CLOAKROOM_PASSWORD").is_none() && settings.password_file.is_none()
+            {
+                let pw = root()?.join("admin-password");
+                crate::fsutil::write_atomic(&pw, s.admin_password.as_bytes(), 0o600)?;
+                settings.password_file = Some(pw);
+            }
+        }
+    }
+    let auth = crate::auth::Auth::new(settings.clone(), &ctx.g)?;
+    let kc = auth.admin_client().await?;
     let realm = a.new_realm.clone();
     let ensure =
         |r: Result<cloakroom::request::Response, cloakroom::Error>, what: &str| -> CliResult {
