@@ -180,6 +180,15 @@ fn path_parameters_are_encoded_and_checked() {
         req.path(),
         "/admin/realms/acme/group-by-path/eng/plat%20form"
     );
+    // Keycloak's own spelling of a group path starts with `/`: no `//` in the URL.
+    let req = RealmHandle::new(client(), "acme")
+        .group_by_path("/eng/plat form")
+        .to_request()
+        .unwrap();
+    assert_eq!(
+        req.path(),
+        "/admin/realms/acme/group-by-path/eng/plat%20form"
+    );
 }
 
 #[test]

@@ -278,9 +278,10 @@ fn render_root(version: &str, header: &str, uses: &ops::Uses) -> String {
     if uses.encode_path {
         out.push_str(
             "/// Percent-encodes a path parameter that may span several segments (`a/b`), one\n\
-             /// segment at a time.\n\
+             /// segment at a time. A leading `/` (Keycloak writes group paths as `/a/b`) is\n\
+             /// dropped: the template already has one, and Keycloak refuses `//` with 400.\n\
              pub(crate) fn encode_path(value: &str) -> String {\n\
-             \x20   value.split('/').map(crate::request::encode_segment).collect::<Vec<_>>().join(\"/\")\n}\n",
+             \x20   value.trim_start_matches('/').split('/').map(crate::request::encode_segment).collect::<Vec<_>>().join(\"/\")\n}\n",
         );
     }
     out

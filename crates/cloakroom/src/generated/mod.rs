@@ -53,9 +53,11 @@ impl Query {
 }
 
 /// Percent-encodes a path parameter that may span several segments (`a/b`), one
-/// segment at a time.
+/// segment at a time. A leading `/` (Keycloak writes group paths as `/a/b`) is
+/// dropped: the template already has one, and Keycloak refuses `//` with 400.
 pub(crate) fn encode_path(value: &str) -> String {
     value
+        .trim_start_matches('/')
         .split('/')
         .map(crate::request::encode_segment)
         .collect::<Vec<_>>()

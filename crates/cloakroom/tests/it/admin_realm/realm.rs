@@ -445,7 +445,7 @@ async fn realm_group_by_path_and_users_permissions() {
         .unwrap();
     let top = r.group_by_path("sales").send().await.unwrap();
     assert_eq!(top.id.as_deref(), Some(parent.as_str()));
-    let nested = r.group_by_path("sales/emea west").send().await.unwrap();
+    let nested = r.group_by_path("/sales/emea west").send().await.unwrap();
     assert_eq!(nested.id.as_deref(), Some(child.as_str()));
     assert_eq!(nested.path.as_deref(), Some("/sales/emea west"));
     assert!(
