@@ -417,7 +417,11 @@ async fn organization_groups_members_and_role_mappings() {
     let children = g.children().send().await.unwrap();
     assert_eq!(children.len(), 1);
     assert_eq!(children[0].id.as_deref(), Some(backend.as_str()));
-    let by_path = o.group_by_path("/engineering/backend").send().await.unwrap();
+    let by_path = o
+        .group_by_path("/engineering/backend")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_path.id.as_deref(), Some(backend.as_str()));
     assert_eq!(by_path.path.as_deref(), Some("/engineering/backend"));
 
