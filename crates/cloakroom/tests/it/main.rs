@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_clients;
 mod admin_ergonomic;
 mod admin_realm;
 mod core_auth;

@@ -173,7 +173,7 @@ impl ClientHandle {
 
     /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/evaluate-scopes/generate-example-saml-response`.
     ///
-    /// Answers `SamlExampleResponse`.
+    /// Answers `String`.
     pub fn generate_example_saml_response(&self) -> ClientGenerateExampleSamlResponse {
         ClientGenerateExampleSamlResponse {
             client: self.client.clone(),
@@ -1389,8 +1389,8 @@ impl ClientGenerateExampleSamlResponse {
         self.client.send(request).await
     }
 
-    /// Sends the request. Answers `SamlExampleResponse`.
-    pub async fn send(self) -> Result<models::SamlExampleResponse> {
+    /// Sends the request. Answers `String`.
+    pub async fn send(self) -> Result<String> {
         self.send_response().await?.json()
     }
 }
