@@ -4007,7 +4007,7 @@ impl ClientInitialAccessHandle {
 
     /// Sends `POST /admin/realms/{realm}/clients-initial-access`.
     ///
-    /// Answers `ClientInitialAccessCreatePresentation`.
+    /// Answers `ClientInitialAccessPresentation`.
     pub fn create(
         &self,
         body: &models::ClientInitialAccessCreatePresentation,
@@ -4118,8 +4118,8 @@ impl ClientInitialAccessCreate {
         self.client.send(request).await
     }
 
-    /// Sends the request. Answers `ClientInitialAccessCreatePresentation`.
-    pub async fn send(self) -> Result<models::ClientInitialAccessCreatePresentation> {
+    /// Sends the request. Answers `ClientInitialAccessPresentation`.
+    pub async fn send(self) -> Result<models::ClientInitialAccessPresentation> {
         self.send_response().await?.json()
     }
 }
