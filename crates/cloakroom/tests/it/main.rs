@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_authn;
 mod admin_clients;
 mod admin_ergonomic;
 mod admin_realm;
