@@ -421,3 +421,68 @@ async fn cluster_nodes_availability_and_push_revocation() {
     assert!(missing.is_not_found(), "{missing}");
     realm.finish(&kc).await;
 }
+
+/// The rotated secret as Keycloak makes it: a client policy with the `secret-rotation` executor
+/// keeps the previous secret when a new one is generated. The executor exists only with the
+/// `client-secret-rotation` preview feature; without it Keycloak refuses the client profile,
+/// and this test checks that refusal (see coverage/known-issues/clients.toml).
+#[tokio::test]
+async fn rotated_client_secret_from_a_rotation_policy() {
+    let kc = admin();
+    let realm = TestRealm::new(&kc, "cl-rotation", json!({})).await;
+    let policies = kc.realm(&realm.name).client_policies();
+    let profiles = serde_json::from_value(json!({
+        "profiles": [{
+            "name": "rotate-secrets",
+            "executors": [{
+                "executor": "secret-rotation",
+                "configuration": {
+                    "expiration-period": "3600",
+                    "rotated-expiration-period": "600",
+                    "remaining-rotation-period": "300",
+                },
+            }],
+        }],
+    }))
+    .unwrap();
+    if let Err(e) = policies.update_profiles(&profiles).send().await {
+        assert_eq!(e.status(), Some(400), "{e}");
+        realm.finish(&kc).await;
+        return;
+    }
+    policies
+        .update_policies(
+            &serde_json::from_value(json!({
+                "policies": [{
+                    "name": "confidential-clients-rotate",
+                    "enabled": true,
+                    "conditions": [{
+                        "condition": "client-access-type",
+                        "configuration": {"type": ["confidential"]},
+                    }],
+                    "profiles": ["rotate-secrets"],
+                }],
+            }))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = create_client(&kc, &realm.name, confidential("rotating", "first-secret")).await;
+    let client = kc.realm(&realm.name).client(&id);
+    let first = client.client_secret().send().await.unwrap().value.unwrap();
+    let second = client
+        .regenerate_client_secret()
+        .send()
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    assert_ne!(first, second);
+    let rotated = client.rotated_client_secret().send().await.unwrap();
+    assert_eq!(rotated.value.as_deref(), Some(first.as_str()));
+    client.delete_rotated_client_secret().send().await.unwrap();
+    let gone = client.rotated_client_secret().send().await.unwrap_err();
+    assert!(gone.is_not_found(), "{gone}");
+    realm.finish(&kc).await;
+}
