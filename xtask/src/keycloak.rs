@@ -33,7 +33,11 @@ const DEPENDENCY_PLUGIN: &str = "org.apache.maven.plugins:maven-dependency-plugi
 const BUILD_OPTIONS: &[&str] = &[
     "--health-enabled=true",
     "--metrics-enabled=true",
-    "--features=token-exchange:v1,admin-fine-grained-authz:v1",
+    // token-exchange:v1 and admin-fine-grained-authz:v1: the legacy exchange and the
+    // `management/permissions` endpoints of the spec; client-types (experimental) and
+    // client-secret-rotation (preview): Admin API operations of the 26.7.3 spec that answer
+    // 501 without them.
+    "--features=token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation",
 ];
 const DEFAULT_START_TIMEOUT_SECS: u64 = 300;
 const STOP_GRACE_SECS: u64 = 60;
