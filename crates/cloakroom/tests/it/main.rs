@@ -7,6 +7,7 @@ mod admin_authn;
 mod admin_clients;
 mod admin_ergonomic;
 mod admin_realm;
+mod admin_users;
 mod core_auth;
 mod core_errors;
 mod secrets;
