@@ -394,7 +394,7 @@ pub struct ExportArgs {
     /// Users fetched per page.
     #[arg(long, default_value_t = 100)]
     pub page_size: usize,
-    /// Users processed in parallel (their groups and role mappings).
+    /// Member lists of groups and roles fetched in parallel.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Leave users out.

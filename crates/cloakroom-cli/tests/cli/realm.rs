@@ -614,3 +614,53 @@ fn round_trip_with_1000_users() {
     drop(dst);
     drop(src);
 }
+
+#[test]
+fn export_secrets_only_when_asked() {
+    let env = Env::new();
+    let realm = env.realm("rtsec");
+    post(
+        &env,
+        &format!("/admin/realms/{}/clients", realm.name),
+        json!({"clientId": "svc", "publicClient": false, "serviceAccountsEnabled": true, "secret": "svc-secret-xyz"}),
+    );
+    let plain = env.dir.path().join("plain.json");
+    env.ok(&[
+        "realm",
+        "export",
+        &realm.name,
+        "--no-users",
+        "-o",
+        plain.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(!text.contains("svc-secret-xyz"));
+    assert!(read(&plain).get("users").is_none());
+    let with = env.dir.path().join("with.json");
+    env.ok(&[
+        "realm",
+        "export",
+        &realm.name,
+        "--include-secrets",
+        "-o",
+        with.to_str().unwrap(),
+    ]);
+    let doc = read(&with);
+    let svc = doc["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clientId"] == "svc")
+        .unwrap();
+    assert_eq!(svc["secret"], "svc-secret-xyz");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&with).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "an export with secrets is private");
+    }
+    // To stdout as well.
+    let out = env.ok(&["realm", "export", &realm.name, "--no-users"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["realm"], realm.name.as_str());
+}

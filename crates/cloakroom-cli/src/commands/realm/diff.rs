@@ -291,10 +291,14 @@ pub async fn live_document(kc: &cloakroom::Client, realm: &str) -> CliResult<Val
         None,
     )
     .await?;
-    let mut detailed = Vec::with_capacity(users.len());
-    for u in users {
-        detailed.push(live.user_details(u).await?);
-    }
+    let mut members = live.memberships(8).await?;
+    let detailed: Vec<Value> = users
+        .into_iter()
+        .map(|u| {
+            let id = u["id"].as_str().unwrap_or("").to_owned();
+            Live::with_membership(u, members.remove(&id))
+        })
+        .collect();
     head.insert("users".into(), Value::Array(detailed));
     Ok(Value::Object(head))
 }

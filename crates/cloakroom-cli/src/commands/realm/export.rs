@@ -3,7 +3,6 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::snapshot::Live;
@@ -115,6 +114,8 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
 
     let mut count = 0usize;
     if !a.no_users {
+        // Group paths and role mappings of every user, from the groups' and roles' member lists.
+        let mut members = live.memberships(a.concurrency).await?;
         out.write_all(b"  \"users\": [").map_err(werr)?;
         let delay = std::env::var("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS")
             .ok()
@@ -137,12 +138,9 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
                 _ => return Err(CliError::server("expected a list of users")),
             };
             let got = items.len();
-            let live_ref = &live;
-            let mut details = futures_util::stream::iter(items)
-                .map(|u| live_ref.user_details(u))
-                .buffered(a.concurrency.clamp(1, 32));
-            while let Some(u) = details.next().await {
-                let u = u?;
+            for u in items {
+                let id = u["id"].as_str().unwrap_or("").to_owned();
+                let u = Live::with_membership(u, members.remove(&id));
                 let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
                 out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
                     .map_err(werr)?;

@@ -1,6 +1,6 @@
 //! Reading a live realm into the document shape, piece by piece.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cloakroom::Client;
 use cloakroom::request::encode_segment;
@@ -62,6 +62,19 @@ pub struct Live<'a> {
     pub include_secrets: bool,
     /// Client uuid → clientId.
     pub client_ids: BTreeMap<String, String>,
+    /// (group id, group path) of every group, filled by `head`.
+    pub group_paths: Vec<(String, String)>,
+    /// (clientId or none, members endpoint, role name) of every role, filled by `head`.
+    pub role_members: Vec<(Option<String>, String, String)>,
+}
+
+/// A user's group paths and direct role mappings, gathered from the groups' and roles' member
+/// lists (a few calls per group and role instead of two per user).
+#[derive(Default, Debug)]
+pub struct Membership {
+    pub groups: Vec<String>,
+    pub realm_roles: Vec<String>,
+    pub client_roles: BTreeMap<String, Vec<String>>,
 }
 
 impl<'a> Live<'a> {
@@ -72,6 +85,8 @@ impl<'a> Live<'a> {
             base: realm_base(realm),
             include_secrets,
             client_ids: BTreeMap::new(),
+            group_paths: Vec::new(),
+            role_members: Vec::new(),
         }
     }
 
@@ -124,6 +139,15 @@ impl<'a> Live<'a> {
             .collect();
         // Roles.
         let realm_roles = self.roles("/roles").await?;
+        for r in &realm_roles {
+            if let Some(n) = r["name"].as_str() {
+                self.role_members.push((
+                    None,
+                    format!("/roles/{}/users", encode_segment(n)),
+                    n.to_owned(),
+                ));
+            }
+        }
         let mut client_roles = Map::new();
         for c in &clients {
             let (Some(id), Some(cid)) = (c["id"].as_str(), c["clientId"].as_str()) else {
@@ -132,6 +156,19 @@ impl<'a> Live<'a> {
             let roles = self
                 .roles(&format!("/clients/{}/roles", encode_segment(id)))
                 .await?;
+            for r in &roles {
+                if let Some(n) = r["name"].as_str() {
+                    self.role_members.push((
+                        Some(cid.to_owned()),
+                        format!(
+                            "/clients/{}/roles/{}/users",
+                            encode_segment(id),
+                            encode_segment(n)
+                        ),
+                        n.to_owned(),
+                    ));
+                }
+            }
             if !roles.is_empty() {
                 client_roles.insert(cid.to_owned(), Value::Array(roles));
             }
@@ -145,9 +182,11 @@ impl<'a> Live<'a> {
             .all("/groups", &[("briefRepresentation", "false")])
             .await?;
         let mut groups = Vec::new();
+        let mut paths = Vec::new();
         for g in top {
-            groups.push(Box::pin(self.group_tree(g)).await?);
+            groups.push(Box::pin(self.group_tree(g, &mut paths)).await?);
         }
+        self.group_paths = paths;
         sort_by_key(&mut groups, "name");
         doc.insert("groups".into(), Value::Array(groups));
         // Client scopes.
@@ -274,11 +313,14 @@ impl<'a> Live<'a> {
         Value::Object(out)
     }
 
-    async fn group_tree(&self, g: Value) -> CliResult<Value> {
+    async fn group_tree(&self, g: Value, paths: &mut Vec<(String, String)>) -> CliResult<Value> {
         let id = g["id"].as_str().unwrap_or("").to_owned();
         let mut full = self
             .get(&format!("/groups/{}", encode_segment(&id)))
             .await?;
+        if let Some(p) = full["path"].as_str() {
+            paths.push((id.clone(), p.to_owned()));
+        }
         let children = self
             .all(
                 &format!("/groups/{}/children", encode_segment(&id)),
@@ -287,7 +329,7 @@ impl<'a> Live<'a> {
             .await?;
         let mut subs = Vec::new();
         for c in children {
-            subs.push(Box::pin(self.group_tree(c)).await?);
+            subs.push(Box::pin(self.group_tree(c, paths)).await?);
         }
         sort_by_key(&mut subs, "name");
         strip(&mut full);
@@ -345,60 +387,84 @@ impl<'a> Live<'a> {
         Ok((flows, configs))
     }
 
-    /// One user with its group paths and role mappings.
-    pub async fn user_details(&self, mut u: Value) -> CliResult<Value> {
-        let id = u["id"].as_str().unwrap_or("").to_owned();
-        let mut paths = Vec::new();
-        for_each_page(
-            self.kc,
-            &format!("{}/users/{}/groups", self.base, encode_segment(&id)),
-            &[],
-            100,
-            None,
-            |gs| {
-                paths.extend(
-                    gs.iter()
-                        .filter_map(|g| g["path"].as_str().map(str::to_owned)),
-                );
-                Ok(())
-            },
-        )
-        .await?;
-        paths.sort();
-        let rm = self
-            .get(&format!("/users/{}/role-mappings", encode_segment(&id)))
-            .await?;
-        let mut realm_roles: Vec<String> = rm["realmMappings"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
-                    .collect()
+    /// Every user's group paths and direct role mappings, keyed by user id, from the member
+    /// lists of all groups and roles (`head` must have run).
+    pub async fn memberships(&self, concurrency: usize) -> CliResult<HashMap<String, Membership>> {
+        use futures_util::StreamExt;
+        enum Kind {
+            Group(String),
+            Role(Option<String>, String),
+        }
+        let mut jobs: Vec<(String, Kind)> = Vec::new();
+        for (id, path) in &self.group_paths {
+            jobs.push((
+                format!("{}/groups/{}/members", self.base, encode_segment(id)),
+                Kind::Group(path.clone()),
+            ));
+        }
+        for (client, endpoint, name) in &self.role_members {
+            jobs.push((
+                format!("{}{endpoint}", self.base),
+                Kind::Role(client.clone(), name.clone()),
+            ));
+        }
+        let kc = self.kc;
+        let mut results = futures_util::stream::iter(jobs)
+            .map(|(path, kind)| async move {
+                let mut ids = Vec::new();
+                for_each_page(
+                    kc,
+                    &path,
+                    &[("briefRepresentation".into(), "true".into())],
+                    500,
+                    None,
+                    |users| {
+                        ids.extend(
+                            users
+                                .iter()
+                                .filter_map(|u| u["id"].as_str().map(str::to_owned)),
+                        );
+                        Ok(())
+                    },
+                )
+                .await?;
+                Ok::<_, crate::exit::CliError>((kind, ids))
             })
-            .unwrap_or_default();
-        realm_roles.sort();
-        let mut client_roles = Map::new();
-        if let Some(cm) = rm["clientMappings"].as_object() {
-            for (cid, m) in cm {
-                let mut names: Vec<String> = m["mappings"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|r| r["name"].as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                names.sort();
-                client_roles.insert(cid.clone(), json!(names));
+            .buffer_unordered(concurrency.clamp(1, 32));
+        let mut map: HashMap<String, Membership> = HashMap::new();
+        while let Some(r) = results.next().await {
+            let (kind, ids) = r?;
+            for id in ids {
+                let m = map.entry(id).or_default();
+                match &kind {
+                    Kind::Group(p) => m.groups.push(p.clone()),
+                    Kind::Role(None, n) => m.realm_roles.push(n.clone()),
+                    Kind::Role(Some(c), n) => {
+                        m.client_roles.entry(c.clone()).or_default().push(n.clone())
+                    }
+                }
             }
         }
-        strip(&mut u);
-        if let Value::Object(m) = &mut u {
-            m.insert("groups".into(), json!(paths));
-            m.insert("realmRoles".into(), json!(realm_roles));
-            m.insert("clientRoles".into(), Value::Object(client_roles));
+        Ok(map)
+    }
+
+    /// A user representation with its memberships attached (and server-assigned fields removed).
+    pub fn with_membership(mut u: Value, m: Option<Membership>) -> Value {
+        let mut m = m.unwrap_or_default();
+        m.groups.sort();
+        m.realm_roles.sort();
+        let mut client_roles = Map::new();
+        for (c, mut names) in m.client_roles {
+            names.sort();
+            client_roles.insert(c, json!(names));
         }
-        Ok(u)
+        strip(&mut u);
+        if let Value::Object(o) = &mut u {
+            o.insert("groups".into(), json!(m.groups));
+            o.insert("realmRoles".into(), json!(m.realm_roles));
+            o.insert("clientRoles".into(), Value::Object(client_roles));
+        }
+        u
     }
 }
 
