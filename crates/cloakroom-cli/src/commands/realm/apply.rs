@@ -4,7 +4,7 @@
 //! realm has beyond the document stay (role and group memberships named in the document are
 //! made exact, though).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cloakroom::Client;
 use cloakroom::request::{Method, encode_segment};
@@ -436,6 +436,40 @@ impl Applier<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether a user's live direct role mappings already are what the document states.
+fn same_roles(d: &Value, m: &super::snapshot::Membership) -> bool {
+    let names = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(r) = d.get("realmRoles") {
+        if names(r) != m.realm_roles.iter().cloned().collect::<BTreeSet<_>>() {
+            return false;
+        }
+    }
+    if let Some(Value::Object(cr)) = d.get("clientRoles") {
+        let mut clients: BTreeSet<&String> = cr.keys().collect();
+        clients.extend(m.client_roles.keys());
+        for c in clients {
+            let want = cr.get(c).map(names).unwrap_or_default();
+            let have: BTreeSet<String> = m
+                .client_roles
+                .get(c)
+                .map(|v| v.iter().cloned().collect())
+                .unwrap_or_default();
+            if want != have {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Role composites `{realm: [...], client: {cid: [...]}}` as (client, name) pairs.
@@ -1073,6 +1107,19 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
             "credentials",
             "federatedIdentities",
         ];
+        // Memberships of the existing users, from the member lists of groups and roles: only
+        // users whose memberships differ cost per-user calls.
+        let live_members = if live_by_name.is_empty() {
+            HashMap::new()
+        } else {
+            live.memberships(8).await?
+        };
+        let mut path_ids: BTreeMap<String, String> = live
+            .group_paths
+            .iter()
+            .map(|(id, p)| (p.clone(), id.clone()))
+            .collect();
+        path_ids.extend(group_ids.iter().map(|(p, id)| (p.clone(), id.clone())));
         for (name, d) in &desired["users"] {
             let r: CliResult = async {
                 let body = without(d, USER_SEPARATE);
@@ -1116,20 +1163,21 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
                         .iter()
                         .filter_map(|v| v.as_str().map(str::to_owned))
                         .collect();
-                    let live_groups =
-                        list_all(ap.kc, &ap.path(&format!("{owner}/groups")), &[], None).await?;
-                    let have_g: BTreeMap<String, String> = live_groups
-                        .iter()
-                        .filter_map(|g| {
-                            Some((g["path"].as_str()?.to_owned(), g["id"].as_str()?.to_owned()))
+                    let have_g: BTreeMap<String, String> = live_members
+                        .get(&id)
+                        .map(|m| {
+                            m.groups
+                                .iter()
+                                .map(|p| (p.clone(), path_ids.get(p).cloned().unwrap_or_default()))
+                                .collect()
                         })
-                        .collect();
+                        .unwrap_or_default();
                     for p in want.iter().filter(|p| !have_g.contains_key(*p)) {
                         ap.record("users", name, "update", vec![format!("join {p}")]);
                         if ap.plan {
                             continue;
                         }
-                        let gid = match group_ids.get(p) {
+                        let gid = match path_ids.get(p) {
                             Some(g) => g.clone(),
                             None => {
                                 let enc: Vec<String> = p
@@ -1160,6 +1208,11 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
                             )
                             .await?;
                         }
+                    }
+                }
+                if let Some(m) = live_members.get(&id) {
+                    if same_roles(d, m) {
+                        return Ok(());
                     }
                 }
                 ap.sync_mappings("users", name, &owner, d).await
