@@ -75,10 +75,7 @@ impl SmtpSink {
     }
 }
 
-async fn session(
-    sock: tokio::net::TcpStream,
-    store: Arc<Mutex<Vec<Mail>>>,
-) -> std::io::Result<()> {
+async fn session(sock: tokio::net::TcpStream, store: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut lines = BufReader::new(r).lines();
     w.write_all(b"220 localhost ESMTP test sink\r\n").await?;
@@ -97,7 +94,8 @@ async fn session(
             to.push(line[8..].trim().to_owned());
             w.write_all(b"250 OK\r\n").await?;
         } else if upper == "DATA" {
-            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            w.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             while let Some(l) = lines.next_line().await? {
                 if l == "." {
