@@ -311,23 +311,7 @@ impl Auth {
     }
 
     fn cache_paths(&self) -> (PathBuf, PathBuf) {
-        let safe: String = self
-            .settings
-            .profile
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let dir = self.settings.config_dir.join("tokens");
-        (
-            dir.join(format!("{safe}.json")),
-            dir.join(format!("{safe}.lock")),
-        )
+        cache_paths(&self.settings.config_dir, &self.settings.profile)
     }
 
     /// The cache entry, if present, private, readable and for the same identity.
@@ -563,6 +547,25 @@ impl Auth {
             .credentials(Credentials::Provider(provider))
             .build()?)
     }
+}
+
+/// The token cache and its lock file for a profile.
+pub fn cache_paths(config_dir: &std::path::Path, profile: &str) -> (PathBuf, PathBuf) {
+    let safe: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = config_dir.join("tokens");
+    (
+        dir.join(format!("{safe}.json")),
+        dir.join(format!("{safe}.lock")),
+    )
 }
 
 /// Opens `url` in the desktop browser, if there is one; failures are ignored (the URL is printed).

@@ -82,8 +82,9 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
                 file.current = None;
             }
             file.save(&dir)?;
-            let _ = std::fs::remove_file(dir.join("tokens").join(format!("{name}.json")));
-            let _ = std::fs::remove_file(dir.join("tokens").join(format!("{name}.lock")));
+            let (cache, lock) = crate::auth::cache_paths(&dir, &name);
+            let _ = std::fs::remove_file(cache);
+            let _ = std::fs::remove_file(lock);
             ctx.out.note(format!("deleted profile `{name}`"));
             Ok(())
         }

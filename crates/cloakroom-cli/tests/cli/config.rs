@@ -121,3 +121,48 @@ fn completions_and_manpage() {
         .success()
         .stdout(predicate::str::contains(".TH cloakroom"));
 }
+
+#[test]
+fn environment_variables_configure_everything() {
+    let env = Env::new();
+    let realm = env.realm("envs");
+    // CLOAKROOM_* for options; KEYCLOAK_URL / KEYCLOAK_USER and kcadm's KC_CLI_PASSWORD as fallbacks.
+    env.bare()
+        .env("KEYCLOAK_URL", &env.server.url)
+        .env("KEYCLOAK_USER", &env.server.admin_user)
+        .env("KC_CLI_PASSWORD", &env.server.admin_password)
+        .env("CLOAKROOM_REALM", &realm.name)
+        .env("CLOAKROOM_OUTPUT", "csv")
+        .args(["get", "clients", "--fields", "clientId", "--limit", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("clientId\r\n"));
+    // A profile's values are overridden by the environment, which is overridden by flags.
+    env.bare()
+        .args(["config", "set", "server", "http://127.0.0.1:1"])
+        .assert()
+        .success();
+    env.bare()
+        .args(["config", "set", "user", &env.server.admin_user])
+        .assert()
+        .success();
+    env.bare()
+        .env("CLOAKROOM_SERVER", &env.server.url)
+        .env("CLOAKROOM_PASSWORD", &env.server.admin_password)
+        .args(["api", "GET", &format!("/admin/realms/{}", realm.name)])
+        .assert()
+        .success();
+    env.bare()
+        .env("CLOAKROOM_SERVER", &env.server.url)
+        .env("CLOAKROOM_PASSWORD", &env.server.admin_password)
+        .args([
+            "--server",
+            "http://127.0.0.1:1",
+            "--no-cache",
+            "api",
+            "GET",
+            "/admin/realms",
+        ])
+        .assert()
+        .code(6);
+}
