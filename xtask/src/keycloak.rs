@@ -866,6 +866,9 @@ pub fn test_command(args: &[String]) -> Result<()> {
     cmd.args(["test", "--workspace", "--all-features"])
         .args(extra)
         .env("CLOAKROOM_OPLOG_DIR", &oplog)
+        // The server is thrown away after the run: tests keep their realms (see
+        // `support::kc::delete_realm` for why deleting them mid-run is avoided).
+        .env("CLOAKROOM_TEST_KEEP_REALMS", "1")
         .current_dir(crate::repo_root());
     with_server_run(cmd, |cmd| {
         run_recording_results(cmd, &oplog.join("results.txt"))
