@@ -39,6 +39,18 @@ fn init_tracing(g: &cli::GlobalArgs, color: bool) {
 }
 
 fn main() {
+    // A bug must not dump a backtrace (which could show values) on an operator's terminal.
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!(
+                "error: internal error in cloakroom{at}; please report it (RUST_BACKTRACE=1 shows details)"
+            );
+        }));
+    }
     let cli = cli::Cli::parse();
     let color = output::color_allowed(cli.global.no_color, std::io::stderr().is_terminal());
     init_tracing(&cli.global, color);
