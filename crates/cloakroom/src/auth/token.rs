@@ -88,6 +88,20 @@ impl TokenResponse {
 }
 
 impl TokenSet {
+    /// A caller-supplied access token: no refresh token, no known expiry.
+    fn fixed(access_token: Secret, now: SystemTime) -> Self {
+        TokenSet {
+            access_token,
+            refresh_token: None,
+            id_token: None,
+            token_type: "Bearer".into(),
+            scope: None,
+            issued_at: now,
+            expires_at: None,
+            refresh_expires_at: None,
+        }
+    }
+
     /// Whether the access token is still good for at least `skew` (capped at half its lifetime,
     /// so short-lived tokens are not refreshed on every call).
     fn fresh_at(&self, now: SystemTime, skew: Duration) -> bool {
@@ -200,32 +214,14 @@ impl TokenManager {
                 if stale == Some(t) {
                     return Ok(None);
                 }
-                Ok(Some(Arc::new(TokenSet {
-                    access_token: t.clone(),
-                    refresh_token: None,
-                    id_token: None,
-                    token_type: "Bearer".into(),
-                    scope: None,
-                    issued_at: (self.clock)(),
-                    expires_at: None,
-                    refresh_expires_at: None,
-                })))
+                Ok(Some(Arc::new(TokenSet::fixed(t.clone(), (self.clock)()))))
             }
             Credentials::Provider(p) => {
                 let token = (p.0)().await?;
                 if stale == Some(&token) {
                     return Ok(None);
                 }
-                Ok(Some(Arc::new(TokenSet {
-                    access_token: token,
-                    refresh_token: None,
-                    id_token: None,
-                    token_type: "Bearer".into(),
-                    scope: None,
-                    issued_at: (self.clock)(),
-                    expires_at: None,
-                    refresh_expires_at: None,
-                })))
+                Ok(Some(Arc::new(TokenSet::fixed(token, (self.clock)()))))
             }
             _ => {
                 let now = (self.clock)();
