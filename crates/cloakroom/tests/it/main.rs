@@ -5,6 +5,7 @@ mod support;
 
 mod admin_authn;
 mod admin_clients;
+mod admin_deprecated;
 mod admin_ergonomic;
 mod admin_realm;
 mod admin_users;
