@@ -156,6 +156,8 @@ pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
     pub(crate) content_type: Option<String>,
+    /// `Retry-After` in whole seconds, when the server sent one (429, 503).
+    pub(crate) retry_after: Option<u64>,
     pub(crate) body: Bytes,
 }
 
@@ -212,12 +214,19 @@ impl Transport {
                 });
             }
             let retryable = match &outcome {
-                Ok(r) => matches!(r.status, 502..=504),
+                Ok(r) => matches!(r.status, 429 | 502..=504),
                 Err(Error::Transport(t)) => t.kind != TransportKind::Tls,
                 Err(_) => false,
             };
             if retryable && req.may_retry() && attempt < self.retry.max_retries {
-                let wait = self.retry.backoff(attempt);
+                // The server's Retry-After wins over our backoff, capped by the policy's maximum.
+                let wait = match &outcome {
+                    Ok(RawResponse {
+                        retry_after: Some(secs),
+                        ..
+                    }) => Duration::from_secs(*secs).min(self.retry.max_delay),
+                    _ => self.retry.backoff(attempt),
+                };
                 tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
@@ -296,6 +305,7 @@ impl Transport {
         };
         let location = header(reqwest::header::LOCATION);
         let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
         let body = resp
             .bytes()
             .await
@@ -304,6 +314,7 @@ impl Transport {
             status,
             location,
             content_type,
+            retry_after,
             body,
         })
     }

@@ -3,7 +3,8 @@
 //! Only calls that are safe to repeat are retried: GET, PUT, DELETE, HEAD and OPTIONS, plus a
 //! POST the caller explicitly marked with [`Request::retry_post`](crate::request::Request::retry_post).
 //! They are retried after a transport failure (connection refused or reset, timeout) and after
-//! 502, 503 or 504, with capped exponential backoff and full jitter. Creates (POST) are never
+//! 429, 502, 503 or 504, with capped exponential backoff and full jitter; a `Retry-After` in
+//! seconds from the server is honoured up to the policy's maximum delay. Creates (POST) are never
 //! resent on their own: a lost answer could otherwise create the same user twice.
 
 use std::time::Duration;

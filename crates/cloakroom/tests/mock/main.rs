@@ -263,3 +263,33 @@ fn blocking_client_runs_calls() {
     let v: Vec<u32> = kc.wait(kc.raw().get("/admin/realms").send_json()).unwrap();
     assert_eq!(v, vec![1, 2]);
 }
+
+#[tokio::test]
+async fn too_many_requests_is_retried_after_the_servers_delay() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(Sequence(vec![429, 200], AtomicUsize::new(0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // Retry-After: 1 is capped by the policy's 5 ms maximum, so the test stays fast.
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let kc = Client::builder(server.uri())
+        .credentials(Credentials::token("t"))
+        .retry(fast_retries(1))
+        .build()
+        .unwrap();
+    let v: serde_json::Value = kc.raw().get("/admin/realms").send_json().await.unwrap();
+    assert_eq!(v["ok"], 1);
+    let started = std::time::Instant::now();
+    let err = kc.raw().put("/admin/realms/x").send().await.unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "Retry-After capped by max_delay"
+    );
+}
