@@ -377,3 +377,203 @@ fn auth_code_pkce_login_with_loopback_redirect() {
             "cannot be renewed without a person",
         ));
 }
+
+/// The TOTP secret the OTP user is given. Keycloak uses the UTF-8 bytes of this value as the HMAC
+/// key (it is not decoded as Base32).
+const OTP_SECRET: &str = "cloakroomclitotpsecret42";
+
+/// SHA-1 (FIPS 180-4), enough for HMAC-SHA1 in TOTP; no extra dependency.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let mut msg = data.to_vec();
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_be_bytes());
+    for block in msg.chunks(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in block.chunks(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (hi, v) in h.iter_mut().zip([a, b, c, d, e]) {
+            *hi = hi.wrapping_add(v);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, v) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    out
+}
+
+fn hmac_sha1(key: &[u8], msg: &[u8]) -> [u8; 20] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..20].copy_from_slice(&sha1(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    inner.extend_from_slice(msg);
+    let mut outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    outer.extend_from_slice(&sha1(&inner));
+    sha1(&outer)
+}
+
+/// RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) at `unix_seconds`.
+fn totp_at(secret: &[u8], unix_seconds: u64) -> String {
+    let mac = hmac_sha1(secret, &(unix_seconds / 30).to_be_bytes());
+    let off = usize::from(mac[19] & 0x0f);
+    let bin = u32::from_be_bytes([mac[off] & 0x7f, mac[off + 1], mac[off + 2], mac[off + 3]]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+#[test]
+fn totp_matches_rfc_6238_vectors() {
+    // RFC 6238 appendix B, SHA-1 key "12345678901234567890", truncated to 6 digits.
+    let key = b"12345678901234567890";
+    assert_eq!(totp_at(key, 59), "287082");
+    assert_eq!(totp_at(key, 1_111_111_109), "081804");
+    assert_eq!(totp_at(key, 1_234_567_890), "005924");
+    assert_eq!(totp_at(key, 20_000_000_000), "353130");
+}
+
+/// Password + OTP against a realm whose user has a TOTP credential (given by realm import).
+#[test]
+fn token_password_and_otp_grant() {
+    let admin = Env::new();
+    let name = crate::support::unique("tokotp");
+    admin.ok(&[
+        "api",
+        "POST",
+        "/admin/realms",
+        "--data",
+        &serde_json::json!({
+            "realm": name,
+            "enabled": true,
+            // admin-cli issues lightweight access tokens (no user claims): a client of our own.
+            "clients": [{
+                "clientId": "cli",
+                "publicClient": true,
+                "directAccessGrantsEnabled": true,
+            }],
+            "users": [{
+                "username": "otto",
+                "enabled": true,
+                "email": "otto@example.test",
+                "emailVerified": true,
+                "firstName": "Otto",
+                "lastName": "Otp",
+                "credentials": [
+                    {"type": "password", "value": "otto-pw-1", "temporary": false},
+                    {
+                        "type": "otp",
+                        "secretData": serde_json::json!({"value": OTP_SECRET}).to_string(),
+                        "credentialData": serde_json::json!({
+                            "subType": "totp", "digits": 6, "counter": 0, "period": 30,
+                            "algorithm": "HmacSHA1"
+                        }).to_string(),
+                    },
+                ],
+            }],
+        })
+        .to_string(),
+    ]);
+    let _cleanup = crate::support::Realm {
+        env: &admin,
+        name: name.clone(),
+    };
+    let env = Env::new();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    // Without the code: 3, with Keycloak's message, and no secret echoed.
+    user_cmd(&env, &name, "otto")
+        .args(["--client-id", "cli", "--no-cache", "token"])
+        .env("CLOAKROOM_PASSWORD", "otto-pw-1")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!(
+            "could not obtain a token from realm `{name}` (password grant): invalid_grant: Invalid user credentials"
+        )))
+        .stderr(predicate::str::contains("otto-pw-1").not());
+    // `--otp` without a terminal and without CLOAKROOM_OTP: a usage error, never a hang.
+    user_cmd(&env, &name, "otto")
+        .args(["--client-id", "cli", "--no-cache", "--otp", "token"])
+        .env("CLOAKROOM_PASSWORD", "otto-pw-1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--otp needs a terminal to prompt on, or the code in CLOAKROOM_OTP",
+        ));
+    // A code from ten minutes ago: refused the same way, and the code is not echoed.
+    let stale = totp_at(OTP_SECRET.as_bytes(), now() - 600);
+    user_cmd(&env, &name, "otto")
+        .args(["--client-id", "cli", "--no-cache", "--otp", "token"])
+        .env("CLOAKROOM_PASSWORD", "otto-pw-1")
+        .env("CLOAKROOM_OTP", &stale)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "invalid_grant: Invalid user credentials",
+        ))
+        .stderr(predicate::str::contains(stale.as_str()).not());
+    // The current code: a token for otto.
+    let code = totp_at(OTP_SECRET.as_bytes(), now());
+    let out = user_cmd(&env, &name, "otto")
+        .args(["--client-id", "cli", "--otp", "token", "--format", "json"])
+        .env("CLOAKROOM_PASSWORD", "otto-pw-1")
+        .env("CLOAKROOM_OTP", &code)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["grant"], "password");
+    assert_eq!(v["client_id"], "cli");
+    assert_eq!(v["claims_unverified"]["azp"], "cli");
+    assert_eq!(v["claims_unverified"]["preferred_username"], "otto", "{v}");
+    assert!(
+        v["claims_unverified"]["iss"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/realms/{name}"))
+    );
+}
