@@ -273,4 +273,83 @@ mod tests {
         );
         assert_eq!(p.sum_where("missing", |_| true), None);
     }
+
+    fn escape(v: &str) -> String {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    }
+
+    /// proptest: any text parses without panicking, every non-comment line is either a sample
+    /// or counted as skipped, and well-formed samples (escaped labels, any float) read back
+    /// exactly. `PROPTEST_CASES=N` runs longer.
+    #[test]
+    fn property_arbitrary_text_and_well_formed_samples() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1000);
+        let config = Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let text = prop_oneof![
+            ".{0,200}",
+            proptest::collection::vec(any::<u8>(), 0..200)
+                .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            "([a-z_:{}=\",\\\\ #0-9.eE+-]|Inf|NaN|\n|\t|é){0,60}",
+        ];
+        TestRunner::new(config.clone())
+            .run(&text, |t| {
+                let p = parse(&t);
+                let lines = t
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .count();
+                prop_assert_eq!(p.samples.len() + p.skipped, lines);
+                Ok(())
+            })
+            .unwrap();
+
+        let sample = (
+            "[a-zA-Z_:][a-zA-Z0-9_:]{0,20}",
+            proptest::collection::vec(("[a-zA-Z_][a-zA-Z0-9_]{0,8}", ".{0,12}"), 0..4),
+            any::<f64>(),
+            proptest::option::of(any::<i64>()),
+        );
+        TestRunner::new(config)
+            .run(&sample, |(name, labels, value, ts)| {
+                let l = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let ts = ts.map(|t| format!(" {t}")).unwrap_or_default();
+                let v = if value.is_nan() {
+                    "NaN".to_owned()
+                } else if value.is_infinite() {
+                    if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+                } else {
+                    format!("{value:e}")
+                };
+                let line = format!("{name}{{{l}}} {v}{ts}");
+                let p = parse(&format!("# TYPE {name} gauge\n{line}\n"));
+                prop_assert_eq!(p.skipped, 0, "{}", line);
+                let s = &p.samples[0];
+                prop_assert_eq!(&s.name, &name);
+                prop_assert_eq!(&s.labels, &labels, "{}", line);
+                prop_assert!(
+                    s.value == value || (s.value.is_nan() && value.is_nan()),
+                    "{} read as {}",
+                    line,
+                    s.value
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -9,6 +9,8 @@
 mod apply;
 mod diff;
 mod export;
+#[cfg(test)]
+mod fuzz;
 mod snapshot;
 
 use super::Ctx;
