@@ -6,6 +6,7 @@
 //! fails with instructions: nothing is skipped. Each test has its own realm and its own
 //! configuration directory, so tests run in parallel.
 
+mod browser;
 mod support;
 
 mod api;

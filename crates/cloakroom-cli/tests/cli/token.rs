@@ -577,3 +577,160 @@ fn token_password_and_otp_grant() {
             .ends_with(&format!("/realms/{name}"))
     );
 }
+
+/// The device flow approved for real: `token --grant device` runs in the background, prints the
+/// verification URL and user code, and a headless Chromium enters that code on Keycloak's
+/// verification page, logs in and grants consent.
+#[test]
+fn device_flow_approved_in_a_real_browser() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let admin = Env::new();
+    let name = crate::support::unique("tokdev");
+    admin.ok(&[
+        "api",
+        "POST",
+        "/admin/realms",
+        "--data",
+        &serde_json::json!({
+            "realm": name,
+            "enabled": true,
+            "oauth2DevicePollingInterval": 1,
+            "clients": [{
+                "clientId": "tv",
+                "enabled": true,
+                "publicClient": true,
+                "standardFlowEnabled": false,
+                "attributes": {"oauth2.device.authorization.grant.enabled": "true"},
+            }],
+            "users": [{
+                "username": "dora",
+                "enabled": true,
+                "email": "dora@example.test",
+                "emailVerified": true,
+                "firstName": "Dora",
+                "lastName": "Device",
+                "credentials": [{"type": "password", "value": "dora-pw-1", "temporary": false}],
+            }],
+        })
+        .to_string(),
+    ]);
+    let _cleanup = crate::support::Realm {
+        env: &admin,
+        name: name.clone(),
+    };
+    let env = Env::new();
+    let started = Instant::now();
+    let mut child = std::process::Command::new(cloakroom_bin())
+        .env("CLOAKROOM_CONFIG_DIR", env.config_dir())
+        .env_remove("CLOAKROOM_PASSWORD")
+        .env_remove("CLOAKROOM_USER")
+        .args([
+            "--server",
+            &env.server.url,
+            "--auth-realm",
+            &name,
+            "--client-id",
+            "tv",
+        ])
+        .args(["--grant", "device", "token", "--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the CLI if the test fails before it ends.
+    struct Reap(Option<std::process::Child>);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            if let Some(c) = self.0.as_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut child = Reap(Some(child));
+    // "To log in, open <verification_uri> and enter the code <user_code>"
+    let (uri, code) = loop {
+        let line = lines
+            .next()
+            .expect("the CLI ended without printing a URL and code")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("To log in, open ") {
+            let (uri, code) = rest
+                .split_once(" and enter the code ")
+                .unwrap_or_else(|| panic!("unexpected prompt: {line}"));
+            break (uri.to_owned(), code.trim().to_owned());
+        }
+    };
+    assert_eq!(uri, format!("{}/realms/{name}/device", env.server.url));
+    assert!(!code.is_empty());
+    // Keep draining stderr so the CLI never blocks on a full pipe.
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+
+    let browser = crate::browser::Browser::start();
+    browser.goto(&uri);
+    browser.type_into("#device_user_code", &code);
+    browser.click("#kc-login");
+    browser.type_into("#username", "dora");
+    browser.type_into("#password", "dora-pw-1");
+    browser.click("#kc-login");
+    // A consent screen ("Do you grant these access privileges?") may follow; then the CLI ends.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut consented = false;
+    let status = loop {
+        if let Some(s) = child.0.as_mut().unwrap().try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the CLI still waits 60 s after the login; page {}:\n{}",
+            browser.url(),
+            browser.source().chars().take(3000).collect::<String>()
+        );
+        if !consented && browser.find("[name=accept]").is_some() {
+            browser.click("[name=accept]");
+            consented = true;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let page = browser.source();
+    drop(browser);
+    // It has ended: this only collects stdout (stderr is read by `rest`).
+    let stdout = child.0.take().unwrap().wait_with_output().unwrap().stdout;
+    let stderr = rest.join().unwrap().join("\n");
+    assert!(
+        status.success(),
+        "exit {status}\nstderr: {stderr}\npage: {}",
+        page.chars().take(2000).collect::<String>()
+    );
+    assert!(
+        page.contains("Device Login Successful") || page.contains("successful"),
+        "the verification page did not confirm: {}",
+        page.chars().take(2000).collect::<String>()
+    );
+    let v: Value = serde_json::from_slice(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&stdout)));
+    assert_eq!(v["grant"], "device");
+    assert_eq!(v["client_id"], "tv");
+    assert_eq!(v["claims_unverified"]["azp"], "tv");
+    assert_eq!(v["claims_unverified"]["preferred_username"], "dora", "{v}");
+    assert_eq!(v["claims_unverified"]["email"], "dora@example.test");
+    assert_eq!(v["access_token"].as_str().unwrap().split('.').count(), 3);
+    eprintln!("device flow approved in {:?}", started.elapsed());
+    // The session is cached: the next call is a cache hit, no device login needed.
+    env.bare()
+        .args([
+            "--server",
+            &env.server.url,
+            "--auth-realm",
+            &name,
+            "--client-id",
+            "tv",
+        ])
+        .args(["--grant", "device", "-v", "token"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("token cache hit"));
+}
