@@ -400,8 +400,9 @@ fn verifier_never_panics_on_arbitrary_tokens_and_errors_are_typed() {
                 accepted.fetch_add(1, Ordering::Relaxed);
                 // Accepted only what a valid token says.
                 prop_assert_eq!(&h["alg"], &json!("EdDSA"));
-                // With no `kid`, the one key that fits the algorithm is tried.
-                prop_assert!(h["kid"] == json!("k1") || h.get("kid").is_none(), "{}", h);
+                // With no `kid` (absent or null), the keys that fit the algorithm are tried;
+                // the signature still has to verify.
+                prop_assert!(h["kid"].is_null() || h["kid"] == json!("k1"), "{}", h);
                 prop_assert_eq!(
                     claims.iss.as_deref(),
                     Some("https://issuer.example/realms/fuzz")
@@ -434,4 +435,46 @@ fn regression_unknown_float_fields_round_trip_exactly() {
     round_trips::<UserRepresentation>(&v).unwrap();
     let u: UserRepresentation = serde_json::from_str(&v.to_string()).unwrap();
     assert_eq!(serde_json::to_value(&u).unwrap(), v);
+}
+
+/// Found by the signed-token property (PROPTEST_CASES=20000): `"kid": null` is treated as no
+/// `kid`, so the token is checked against the keys that fit its algorithm: accepted only with a
+/// good signature. A `kid` of another type is malformed.
+#[test]
+fn regression_null_kid_is_treated_as_absent() {
+    let f = fixture();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({"iss": "https://issuer.example/realms/fuzz", "aud": ["api", "other"],
+        "exp": now + 300, "nbf": now - 10, "iat": now - 10, "azp": "api", "typ": "Bearer"});
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let stranger = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    for kid in [Value::Null, json!(5), json!(["k1"])] {
+        let h = json!({"alg": "EdDSA", "kid": kid});
+        let input = format!(
+            "{}.{}",
+            b64(h.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let good = format!("{input}.{}", b64(f.key.sign(input.as_bytes()).as_ref()));
+        let r = f.rt.block_on(f.verifier.verify(&good));
+        if kid.is_null() {
+            assert_eq!(
+                r.unwrap().iss.as_deref(),
+                Some("https://issuer.example/realms/fuzz")
+            );
+        } else {
+            assert!(
+                matches!(&r, Err(Error::Verify(v)) if matches!(**v, cloakroom::error::VerifyError::Malformed(_))),
+                "{r:?}"
+            );
+        }
+        let forged = format!("{input}.{}", b64(stranger.sign(input.as_bytes()).as_ref()));
+        match f.rt.block_on(f.verifier.verify(&forged)) {
+            Err(Error::Verify(_)) => {}
+            other => panic!("forged token with kid {h}: {other:?}"),
+        }
+    }
 }
