@@ -6,6 +6,7 @@
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 
+mod bench;
 mod codegen;
 mod coverage;
 mod keycloak;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Some("test") => keycloak::test_command(&args[1..]),
         Some("demo") => keycloak::demo_command(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo>"

@@ -1,0 +1,52 @@
+// The official TypeScript admin client (@keycloak/keycloak-admin-client) as a contender of
+// `cargo xtask bench`. Usage (from .cache/bench/node, where `cargo xtask bench` copies it): node ts_admin_client.mjs <create|list|list-default> URL REALM N CONCURRENCY
+// Prints {"seconds": <time of the op after login>, "count": <users created or listed>}.
+// The client has no "get all pages" helper and users.find() without `max` returns the server's
+// default page of 100 (`list-default` measures that truncation); `list` is the manual
+// first/max loop its users write to get everyone.
+import KcAdminClient from "@keycloak/keycloak-admin-client";
+
+const [op, url, realm, nStr, cStr] = process.argv.slice(2);
+const n = Number(nStr), c = Number(cStr || "1");
+const kc = new KcAdminClient({ baseUrl: url, realmName: "master" });
+const creds = {
+  username: process.env.BENCH_ADMIN_USER || "admin",
+  password: process.env.BENCH_ADMIN_PASSWORD || "admin",
+  grantType: "password",
+  clientId: "admin-cli",
+};
+await kc.auth(creds);
+// The client does not refresh on its own; its README re-authenticates on a timer.
+const timer = setInterval(() => kc.auth(creds), 50_000);
+kc.setConfig({ realmName: realm });
+
+const started = process.hrtime.bigint();
+let count = 0;
+if (op === "create") {
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      await kc.users.create({
+        username: `user-${i}`, enabled: true, email: `user-${i}@example.com`,
+        firstName: "Bench", lastName: `User${i}`,
+      });
+      count++;
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker));
+} else if (op === "list") {
+  for (let first = 0; ; first += 100) {
+    const page = await kc.users.find({ first, max: 100 });
+    count += page.length;
+    if (page.length < 100) break;
+  }
+} else if (op === "list-default") {
+  count = (await kc.users.find()).length;
+} else {
+  console.error(`unknown op ${op}`);
+  process.exit(2);
+}
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+clearInterval(timer);
+console.log(JSON.stringify({ seconds, count }));

@@ -1,0 +1,55 @@
+"""python-keycloak (its async API) as a contender of `cargo xtask bench`.
+
+Usage: python python_keycloak.py <create|list> URL REALM N CONCURRENCY
+Prints {"seconds": <time of the op after login>, "count": <users created or listed>}.
+`list` is a_get_users({}) with no first/max, which python-keycloak pages through to the end.
+"""
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
+
+
+async def main() -> None:
+    op, url, realm, n, c = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    conn = KeycloakOpenIDConnection(
+        server_url=url,
+        username=os.environ.get("BENCH_ADMIN_USER", "admin"),
+        password=os.environ.get("BENCH_ADMIN_PASSWORD", "admin"),
+        realm_name=realm,
+        user_realm_name="master",
+        client_id="admin-cli",
+        verify=True,
+    )
+    await conn.a_get_token()  # log in before the clock starts
+    kc = KeycloakAdmin(connection=conn)
+    started = time.perf_counter()
+    if op == "create":
+        sem = asyncio.Semaphore(c)
+
+        async def one(i: int) -> str:
+            async with sem:
+                return await kc.a_create_user(
+                    {
+                        "username": f"user-{i}",
+                        "enabled": True,
+                        "email": f"user-{i}@example.com",
+                        "firstName": "Bench",
+                        "lastName": f"User{i}",
+                    }
+                )
+
+        count = len(await asyncio.gather(*(one(i) for i in range(n))))
+    elif op == "list":
+        count = len(await kc.a_get_users({}))
+    else:
+        raise SystemExit(f"unknown op {op}")
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "count": count}))
+
+
+asyncio.run(main())

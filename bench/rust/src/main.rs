@@ -1,0 +1,281 @@
+//! `cloakroom-bench <contender> <op> URL REALM N CONCURRENCY`
+//!
+//! contender: `baseline` (a bare reqwest loop with one admin token, re-fetched only if it is about
+//! to expire) or `cloakroom` (the async library). op: `create` (N users `user-0..`, CONCURRENCY in
+//! flight) or `list` (every user of REALM, pages of 100). Setup ops, baseline only: `reset`
+//! (delete and recreate REALM) and `seed` (make REALM hold exactly N users `seed-0..`).
+//! Admin account from `BENCH_ADMIN_USER` / `BENCH_ADMIN_PASSWORD`. Prints one JSON line:
+//! `{"seconds": <time of the op after login>, "count": <users created or listed>}`.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn user_json(prefix: &str, i: usize) -> Value {
+    json!({
+        "username": format!("{prefix}{i}"),
+        "enabled": true,
+        "email": format!("{prefix}{i}@example.com"),
+        "firstName": "Bench",
+        "lastName": format!("User{i}"),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    if a.len() < 5 {
+        eprintln!(
+            "usage: cloakroom-bench <baseline|cloakroom> <create|list|reset|seed> URL REALM N [CONCURRENCY]"
+        );
+        std::process::exit(2);
+    }
+    let n: usize = a[4].parse().expect("N");
+    let c: usize = a
+        .get(5)
+        .map(|s| s.parse().expect("CONCURRENCY"))
+        .unwrap_or(1);
+    let r = match a[0].as_str() {
+        "baseline" => baseline(&a[1], &a[2], &a[3], n, c).await,
+        "cloakroom" => cloakroom_run(&a[1], &a[2], &a[3], n, c).await,
+        other => Err(format!("unknown contender {other}").into()),
+    };
+    match r {
+        Ok((seconds, count)) => println!("{}", json!({"seconds": seconds, "count": count})),
+        Err(e) => {
+            eprintln!("cloakroom-bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn admin() -> (String, String) {
+    (
+        std::env::var("BENCH_ADMIN_USER").unwrap_or_else(|_| "admin".into()),
+        std::env::var("BENCH_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".into()),
+    )
+}
+
+// ---- baseline ---------------------------------------------------------------------------------
+
+struct Bare {
+    http: reqwest::Client,
+    url: String,
+    token: tokio::sync::RwLock<(String, Instant, u64)>,
+}
+
+impl Bare {
+    async fn login(http: &reqwest::Client, url: &str) -> Res<(String, Instant, u64)> {
+        let (u, p) = admin();
+        let v: Value = http
+            .post(format!("{url}/realms/master/protocol/openid-connect/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", &u),
+                ("password", &p),
+            ])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let tok = v["access_token"]
+            .as_str()
+            .ok_or("no access_token")?
+            .to_owned();
+        Ok((tok, Instant::now(), v["expires_in"].as_u64().unwrap_or(60)))
+    }
+
+    /// The one token; fetched again only when fewer than 10 s of its life are left, so runs
+    /// longer than the master realm's 60 s token lifespan still work.
+    async fn token(&self) -> Res<String> {
+        {
+            let t = self.token.read().await;
+            if t.1.elapsed() + Duration::from_secs(10) < Duration::from_secs(t.2) {
+                return Ok(t.0.clone());
+            }
+        }
+        let mut t = self.token.write().await;
+        if t.1.elapsed() + Duration::from_secs(10) >= Duration::from_secs(t.2) {
+            *t = Self::login(&self.http, &self.url).await?;
+        }
+        Ok(t.0.clone())
+    }
+}
+
+async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f64, usize)> {
+    let http = reqwest::Client::new();
+    let first = Bare::login(&http, url).await?;
+    let b = Bare {
+        http,
+        url: url.to_owned(),
+        token: tokio::sync::RwLock::new(first),
+    };
+    let started = Instant::now();
+    let count = match op {
+        "create" => bare_create(&b, realm, "user-", 0..n, c).await?,
+        "list" => bare_list(&b, realm).await?.len(),
+        "reset" => {
+            let t = b.token().await?;
+            let r = b
+                .http
+                .delete(format!("{url}/admin/realms/{realm}"))
+                .bearer_auth(&t)
+                .send()
+                .await?;
+            if r.status() != 404 {
+                r.error_for_status()?;
+            }
+            b.http
+                .post(format!("{url}/admin/realms"))
+                .bearer_auth(&t)
+                .json(&json!({"realm": realm, "enabled": true}))
+                .send()
+                .await?
+                .error_for_status()?;
+            0
+        }
+        "seed" => {
+            let t = b.token().await?;
+            let r = b
+                .http
+                .get(format!("{url}/admin/realms/{realm}"))
+                .bearer_auth(&t)
+                .send()
+                .await?;
+            if r.status() == 404 {
+                b.http
+                    .post(format!("{url}/admin/realms"))
+                    .bearer_auth(&t)
+                    .json(&json!({"realm": realm, "enabled": true}))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+            }
+            let have: usize = b
+                .http
+                .get(format!("{url}/admin/realms/{realm}/users/count"))
+                .bearer_auth(&t)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            if have > n {
+                return Err(
+                    format!("realm {realm} already holds {have} > {n} users; reset it").into(),
+                );
+            }
+            // Users are seed-0..seed-{n-1}; a partial earlier seed leaves a prefix of them.
+            let existing: std::collections::HashSet<String> = bare_list(&b, realm)
+                .await?
+                .into_iter()
+                .filter_map(|u| u["username"].as_str().map(str::to_owned))
+                .collect();
+            let missing: Vec<usize> = (0..n)
+                .filter(|i| !existing.contains(&format!("seed-{i}")))
+                .collect();
+            bare_create(&b, realm, "seed-", missing, 8).await?;
+            n
+        }
+        other => return Err(format!("unknown op {other}").into()),
+    };
+    Ok((started.elapsed().as_secs_f64(), count))
+}
+
+async fn bare_create(
+    b: &Bare,
+    realm: &str,
+    prefix: &str,
+    ids: impl IntoIterator<Item = usize>,
+    c: usize,
+) -> Res<usize> {
+    let endpoint = format!("{}/admin/realms/{realm}/users", b.url);
+    let done: Vec<()> = futures_util::stream::iter(ids)
+        .map(|i| {
+            let endpoint = &endpoint;
+            async move {
+                let t = b.token().await?;
+                let r = b
+                    .http
+                    .post(endpoint)
+                    .bearer_auth(&t)
+                    .json(&user_json(prefix, i))
+                    .send()
+                    .await?;
+                if r.status() != 201 {
+                    return Err(format!("create {prefix}{i}: HTTP {}", r.status()).into());
+                }
+                Res::Ok(())
+            }
+        })
+        .buffer_unordered(c.max(1))
+        .try_collect()
+        .await?;
+    Ok(done.len())
+}
+
+async fn bare_list(b: &Bare, realm: &str) -> Res<Vec<Value>> {
+    let mut all = Vec::new();
+    let mut first = 0;
+    loop {
+        let t = b.token().await?;
+        let page: Vec<Value> = b
+            .http
+            .get(format!("{}/admin/realms/{realm}/users", b.url))
+            .query(&[("first", first), ("max", 100)])
+            .bearer_auth(&t)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let len = page.len();
+        all.extend(page);
+        if len < 100 {
+            return Ok(all);
+        }
+        first += 100;
+    }
+}
+
+// ---- cloakroom --------------------------------------------------------------------------------
+
+async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f64, usize)> {
+    use cloakroom::generated::models::UserRepresentation;
+    use cloakroom::{Client, Credentials};
+    let (u, p) = admin();
+    let kc = Client::builder(url)
+        .credentials(Credentials::password(u, p))
+        .build()?;
+    kc.access_token().await?; // log in before the clock starts, like every contender
+    let users = kc.realm(realm).users();
+    let started = Instant::now();
+    let count = match op {
+        "create" => {
+            let done: Vec<String> = futures_util::stream::iter(0..n)
+                .map(|i| {
+                    let users = &users;
+                    async move {
+                        let user: UserRepresentation =
+                            serde_json::from_value(user_json("user-", i))?;
+                        Res::Ok(users.create(&user).send().await?)
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
+        "list" => {
+            let all: Vec<UserRepresentation> = users.list().stream().try_collect().await?;
+            all.len()
+        }
+        other => return Err(format!("unknown op {other}").into()),
+    };
+    Ok((started.elapsed().as_secs_f64(), count))
+}
