@@ -634,18 +634,14 @@ fn wait_for_callback(listener: std::net::TcpListener) -> CliResult<String> {
     }
 }
 
-/// Decodes a JWT's header and payload without verifying anything.
+/// Decodes a JWT's header and payload without verifying anything (the library's
+/// `insecure_decode`, as JSON objects for printing).
 pub fn decode_jwt(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    use base64::Engine;
-    let mut parts = token.split('.');
-    let (h, p) = (parts.next()?, parts.next()?);
-    let dec = |s: &str| -> Option<serde_json::Value> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s.trim_end_matches('='))
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
-    };
-    Some((dec(h)?, dec(p)?))
+    let (header, claims) = cloakroom::oidc::insecure_decode(token).ok()?;
+    Some((
+        serde_json::Value::Object(header.raw),
+        serde_json::Value::Object(claims.raw),
+    ))
 }
 
 #[cfg(test)]

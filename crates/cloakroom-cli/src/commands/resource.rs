@@ -394,24 +394,8 @@ pub fn set_pairs(target: &mut Value, sets: &[String]) -> CliResult {
     Ok(())
 }
 
-/// RFC 7386 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let t = target.as_object_mut().expect("object");
-    for (k, v) in p {
-        if v.is_null() {
-            t.remove(k);
-        } else {
-            merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-        }
-    }
-}
+/// RFC 7386 JSON merge patch: the library's, so the CLI and `patch`/`merge` agree.
+pub use cloakroom::admin::merge_patch;
 
 pub async fn create(ctx: &Ctx, a: CreateArgs) -> CliResult {
     let mut body = match &a.file {
