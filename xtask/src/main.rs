@@ -7,6 +7,7 @@
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 
 mod bench;
+mod bench_extra;
 mod codegen;
 mod coverage;
 mod keycloak;

@@ -1,0 +1,1 @@
+//! (being written: see the issue 7 work)

@@ -1,0 +1,1 @@
+//! Reliability against the real Keycloak (being written).
