@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cloakroom::generated::models::{
@@ -19,7 +20,6 @@ use cloakroom::oidc::insecure_decode;
 use cloakroom::{Client, Credentials, Error, JwtVerifier};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -256,7 +256,7 @@ fn fixture() -> Fixture {
         .enable_all()
         .build()
         .unwrap();
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
     let key = Arc::new(Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap());
     let jwks = json!({"keys": [
         {"kid": "k1", "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
@@ -449,7 +449,7 @@ fn regression_null_kid_is_treated_as_absent() {
         .as_secs();
     let claims = json!({"iss": "https://issuer.example/realms/fuzz", "aud": ["api", "other"],
         "exp": now + 300, "nbf": now - 10, "iat": now - 10, "azp": "api", "typ": "Bearer"});
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
     let stranger = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
     for kid in [Value::Null, json!(5), json!(["k1"])] {
         let h = json!({"alg": "EdDSA", "kid": kid});

@@ -1,13 +1,14 @@
 //! JOSE building blocks: base64url, JWT parsing, JWKs, signature verification and the signing
-//! key used for `private_key_jwt` client authentication. All cryptography is `ring`'s.
+//! key used for `private_key_jwt` client authentication. All cryptography is `aws-lc-rs`'s;
+//! public keys are parsed once per JWK and algorithm and kept with the cached JWKS.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, KeyPair as _};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ring::rand::SystemRandom;
-use ring::signature::{self, KeyPair as _};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, VerifyError};
@@ -21,7 +22,7 @@ pub(crate) fn b64url_decode(s: &str) -> std::result::Result<Vec<u8>, base64::Dec
 }
 
 pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA256, data)
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
         .as_ref()
         .to_vec()
 }
@@ -195,6 +196,56 @@ pub(crate) struct Jwk {
     /// The algorithm the key is published for; when set, tokens must use exactly this one.
     pub alg: Option<Algorithm>,
     pub key: PublicKey,
+    /// The key parsed for each algorithm it has verified with (index: `alg_index`); parsing an
+    /// RSA key costs about as much as one verification, so it is done once per JWKS fetch.
+    parsed: Arc<[OnceLock<Option<signature::ParsedPublicKey>>; ALGORITHMS]>,
+}
+
+const ALGORITHMS: usize = 9;
+
+fn alg_index(alg: Algorithm) -> usize {
+    match alg {
+        Algorithm::RS256 => 0,
+        Algorithm::RS384 => 1,
+        Algorithm::RS512 => 2,
+        Algorithm::PS256 => 3,
+        Algorithm::PS384 => 4,
+        Algorithm::PS512 => 5,
+        Algorithm::ES256 => 6,
+        Algorithm::ES384 => 7,
+        Algorithm::EdDSA => 8,
+    }
+}
+
+/// DER of a PKCS#1 `RSAPublicKey` (SEQUENCE of two INTEGERs) from big-endian `n` and `e`.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, l: usize) {
+        if l < 0x80 {
+            out.push(l as u8);
+        } else {
+            let bytes = l.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, v: &[u8]) {
+        let pad = v.first().is_none_or(|b| b & 0x80 != 0);
+        out.push(0x02);
+        len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(0x30);
+    len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    out
 }
 
 impl fmt::Debug for Jwk {
@@ -252,11 +303,7 @@ impl Jwk {
                 return None;
             }
         }
-        Some(Jwk {
-            kid: s("kid").map(str::to_owned),
-            alg,
-            key,
-        })
+        Some(Jwk::new(s("kid").map(str::to_owned), alg, key))
     }
 
     /// Whether a token with `alg` may be checked against this key (the algorithm is pinned to
@@ -266,35 +313,40 @@ impl Jwk {
     }
 
     pub(crate) fn verify(&self, alg: Algorithm, msg: &[u8], sig: &[u8]) -> bool {
+        self.parsed[alg_index(alg)]
+            .get_or_init(|| self.parse(alg))
+            .as_ref()
+            .is_some_and(|k| k.verify_sig(msg, sig).is_ok())
+    }
+
+    /// The key parsed for `alg`, or `None` when the two do not fit or the key is malformed.
+    fn parse(&self, alg: Algorithm) -> Option<signature::ParsedPublicKey> {
         use Algorithm::*;
-        let rsa = |params: &'static signature::RsaParameters, n: &[u8], e: &[u8]| {
-            signature::RsaPublicKeyComponents { n, e }
-                .verify(params, msg, sig)
-                .is_ok()
+        let params: &'static dyn signature::VerificationAlgorithm = match (&self.key, alg) {
+            (PublicKey::Rsa { .. }, RS256) => &signature::RSA_PKCS1_2048_8192_SHA256,
+            (PublicKey::Rsa { .. }, RS384) => &signature::RSA_PKCS1_2048_8192_SHA384,
+            (PublicKey::Rsa { .. }, RS512) => &signature::RSA_PKCS1_2048_8192_SHA512,
+            (PublicKey::Rsa { .. }, PS256) => &signature::RSA_PSS_2048_8192_SHA256,
+            (PublicKey::Rsa { .. }, PS384) => &signature::RSA_PSS_2048_8192_SHA384,
+            (PublicKey::Rsa { .. }, PS512) => &signature::RSA_PSS_2048_8192_SHA512,
+            (PublicKey::P256(_), ES256) => &signature::ECDSA_P256_SHA256_FIXED,
+            (PublicKey::P384(_), ES384) => &signature::ECDSA_P384_SHA384_FIXED,
+            (PublicKey::Ed25519(_), EdDSA) => &signature::ED25519,
+            _ => return None,
         };
-        match (&self.key, alg) {
-            (PublicKey::Rsa { n, e }, RS256) => rsa(&signature::RSA_PKCS1_2048_8192_SHA256, n, e),
-            (PublicKey::Rsa { n, e }, RS384) => rsa(&signature::RSA_PKCS1_2048_8192_SHA384, n, e),
-            (PublicKey::Rsa { n, e }, RS512) => rsa(&signature::RSA_PKCS1_2048_8192_SHA512, n, e),
-            (PublicKey::Rsa { n, e }, PS256) => rsa(&signature::RSA_PSS_2048_8192_SHA256, n, e),
-            (PublicKey::Rsa { n, e }, PS384) => rsa(&signature::RSA_PSS_2048_8192_SHA384, n, e),
-            (PublicKey::Rsa { n, e }, PS512) => rsa(&signature::RSA_PSS_2048_8192_SHA512, n, e),
-            (PublicKey::P256(p), ES256) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, p)
-                    .verify(msg, sig)
-                    .is_ok()
-            }
-            (PublicKey::P384(p), ES384) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, p)
-                    .verify(msg, sig)
-                    .is_ok()
-            }
-            (PublicKey::Ed25519(p), EdDSA) => {
-                signature::UnparsedPublicKey::new(&signature::ED25519, p)
-                    .verify(msg, sig)
-                    .is_ok()
-            }
-            _ => false,
+        let bytes = match &self.key {
+            PublicKey::Rsa { n, e } => rsa_public_key_der(n, e),
+            PublicKey::P256(p) | PublicKey::P384(p) | PublicKey::Ed25519(p) => p.clone(),
+        };
+        signature::ParsedPublicKey::new(params, bytes).ok()
+    }
+
+    pub(crate) fn new(kid: Option<String>, alg: Option<Algorithm>, key: PublicKey) -> Jwk {
+        Jwk {
+            kid,
+            alg,
+            key,
+            parsed: Arc::new(std::array::from_fn(|_| OnceLock::new())),
         }
     }
 }
@@ -373,11 +425,9 @@ impl SigningKey {
         let rng = SystemRandom::new();
         let kind = if let Ok(k) = signature::RsaKeyPair::from_pkcs8(&der) {
             SigningKind::Rsa(k)
-        } else if let Ok(k) = signature::EcdsaKeyPair::from_pkcs8(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &der,
-            &rng,
-        ) {
+        } else if let Ok(k) =
+            signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+        {
             SigningKind::P256(k)
         } else {
             return Err(Error::invalid_input(
@@ -436,7 +486,7 @@ impl SigningKey {
         let failed = || Error::config("signing the client assertion failed");
         let sig = match &self.inner.kind {
             SigningKind::Rsa(k) => {
-                let mut sig = vec![0u8; k.public().modulus_len()];
+                let mut sig = vec![0u8; k.public_modulus_len()];
                 k.sign(
                     &signature::RSA_PKCS1_SHA256,
                     &self.inner.rng,
@@ -461,7 +511,7 @@ fn public_members(kind: &SigningKind) -> Map<String, Value> {
     let mut m = Map::new();
     match kind {
         SigningKind::Rsa(k) => {
-            let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public().into();
+            let c: signature::RsaPublicKeyComponents<Vec<u8>> = k.public_key().into();
             m.insert("e".into(), Value::String(b64url(&c.e)));
             m.insert("kty".into(), Value::String("RSA".into()));
             m.insert("n".into(), Value::String(b64url(&c.n)));
@@ -523,6 +573,51 @@ mod tests {
         let mut bad = parsed.signature.clone();
         bad[0] ^= 1;
         assert!(!jwk.verify(Algorithm::ES256, parsed.signing_input, &bad));
+    }
+
+    #[test]
+    fn rs256_key_from_jwk_components_verifies_and_is_parsed_once() {
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+        let pair = signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8: Pkcs8V1Der<'static> = pair.as_der().unwrap();
+        let c: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public_key().into();
+        // Our DER of (n, e) is the same as the library's own.
+        assert_eq!(
+            rsa_public_key_der(&strip_zeros(c.n.clone()), &c.e),
+            pair.public_key().as_ref()
+        );
+        let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let jwt = key.sign_claims(&serde_json::json!({"sub": "x"})).unwrap();
+        let jwk = Jwk::from_json(&key.public_jwk()).unwrap();
+        let parsed = parse_jwt(&jwt).unwrap();
+        for _ in 0..3 {
+            assert!(jwk.verify(Algorithm::RS256, parsed.signing_input, &parsed.signature));
+        }
+        assert!(jwk.parsed[alg_index(Algorithm::RS256)].get().is_some());
+        assert!(jwk.parsed[alg_index(Algorithm::PS256)].get().is_none());
+        // Wrong algorithm for the signature, and a flipped bit, both fail.
+        assert!(!jwk.verify(Algorithm::PS256, parsed.signing_input, &parsed.signature));
+        let mut bad = parsed.signature.clone();
+        bad[7] ^= 1;
+        assert!(!jwk.verify(Algorithm::RS256, parsed.signing_input, &bad));
+        // A clone shares the parsed keys.
+        assert!(
+            jwk.clone().parsed[alg_index(Algorithm::RS256)]
+                .get()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn der_lengths_and_sign_padding() {
+        assert_eq!(rsa_public_key_der(&[1], &[3]), [0x30, 6, 2, 1, 1, 2, 1, 3]);
+        assert_eq!(
+            rsa_public_key_der(&[0x80], &[1, 0, 1]),
+            [0x30, 9, 2, 2, 0, 0x80, 2, 3, 1, 0, 1]
+        );
+        let long = rsa_public_key_der(&[0x7f; 300], &[1]);
+        assert_eq!(&long[..4], &[0x30, 0x82, 0x01, 0x33]);
+        assert_eq!(&long[4..8], &[2, 0x82, 0x01, 0x2c]);
     }
 
     #[test]

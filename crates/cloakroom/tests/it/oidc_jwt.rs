@@ -226,8 +226,8 @@ async fn attack_tokens_are_refused_with_typed_errors() {
         &cert_der[..],
         jwk["n"].as_str().unwrap().as_bytes(),
     ] {
-        let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
-        let tag = ring::hmac::sign(&k, unsigned.as_bytes());
+        let k = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+        let tag = aws_lc_rs::hmac::sign(&k, unsigned.as_bytes());
         let t = format!("{unsigned}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
         let e = verify_error(verifier.verify(&t).await);
         assert!(matches!(e, VerifyError::Algorithm(_)), "{e:?}");
