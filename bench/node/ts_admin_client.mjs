@@ -8,6 +8,19 @@ import KcAdminClient from "@keycloak/keycloak-admin-client";
 
 const [op, url, realm, nStr, cStr] = process.argv.slice(2);
 const n = Number(nStr), c = Number(cStr || "1");
+if (op === "stampede") {
+  // Log in to REALM as its stamp-admin, one call, sleep past the token's expiry (N s), C calls
+  // at once. Nothing here re-authenticates: what happens is the client's own token handling.
+  const sk = new KcAdminClient({ baseUrl: url, realmName: realm });
+  await sk.auth({ username: "stamp-admin", password: "stamp-admin-password", grantType: "password", clientId: "admin-cli" });
+  await sk.users.find({ max: 1 });
+  await new Promise((r) => setTimeout(r, (n + 1) * 1000));
+  const t0 = process.hrtime.bigint();
+  const results = await Promise.allSettled(Array.from({ length: c }, () => sk.users.find({ max: 1 })));
+  const ok = results.filter((r) => r.status === "fulfilled").length;
+  console.log(JSON.stringify({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, count: ok }));
+  process.exit(0);
+}
 const kc = new KcAdminClient({ baseUrl: url, realmName: "master" });
 const creds = {
   username: process.env.BENCH_ADMIN_USER || "admin",

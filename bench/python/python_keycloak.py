@@ -1,6 +1,7 @@
 """python-keycloak (its async API) as a contender of `cargo xtask bench`.
 
-Usage: python python_keycloak.py <create|list> URL REALM N CONCURRENCY
+Usage: python python_keycloak.py <create|list|stampede> URL REALM N CONCURRENCY
+`stampede`: N is the realm's token lifespan (see bench/rust/src/main.rs).
 Prints {"seconds": <time of the op after login>, "count": <users created or listed>}.
 `list` is a_get_users({}) with no first/max, which python-keycloak pages through to the end.
 """
@@ -14,8 +15,39 @@ import time
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
 
+async def stampede(url: str, realm: str, lifespan: int, c: int) -> None:
+    """Log in to REALM as its stamp-admin, one call, sleep past the token's expiry, C calls at once."""
+    conn = KeycloakOpenIDConnection(
+        server_url=url,
+        username="stamp-admin",
+        password="stamp-admin-password",
+        realm_name=realm,
+        user_realm_name=realm,
+        client_id="admin-cli",
+        verify=True,
+    )
+    await conn.a_get_token()
+    kc = KeycloakAdmin(connection=conn)
+    await kc.a_get_users({"max": 1})
+    await asyncio.sleep(lifespan + 1)
+    started = time.perf_counter()
+
+    async def one() -> bool:
+        try:
+            await kc.a_get_users({"max": 1})
+            return True
+        except Exception:  # noqa: BLE001 - counted as a failed call
+            return False
+
+    ok = sum(await asyncio.gather(*(one() for _ in range(c))))
+    print(json.dumps({"seconds": time.perf_counter() - started, "count": ok}))
+
+
 async def main() -> None:
     op, url, realm, n, c = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    if op == "stampede":
+        await stampede(url, realm, n, c)
+        return
     conn = KeycloakOpenIDConnection(
         server_url=url,
         username=os.environ.get("BENCH_ADMIN_USER", "admin"),

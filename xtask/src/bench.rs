@@ -336,9 +336,65 @@ fn versions(state: &crate::keycloak::State) -> Value {
     })
 }
 
+/// The stampede realm's access-token lifespan, seconds.
+const STAMPEDE_LIFESPAN: usize = 10;
+/// Calls fired at once after the token expired.
+const STAMPEDE_CALLS: usize = 100;
+
+/// 100 concurrent calls just after the access token expired, per contender; token requests are
+/// counted from the server's own login events (every token-endpoint call writes one).
+fn stampede(env: &Env, reps: usize) -> Result<Vec<Value>> {
+    let realm = "bench-stampede";
+    sample(
+        env,
+        "baseline",
+        "stampede-setup",
+        realm,
+        STAMPEDE_LIFESPAN,
+        1,
+    )?;
+    let mut rows = Vec::new();
+    for contender in CONTENDERS {
+        let (mut requests, mut oks, mut secs) = (vec![], vec![], vec![]);
+        for rep in 1..=reps {
+            sample(env, "baseline", "events-clear", realm, 0, 1)?;
+            let (s, ok, _) = sample(
+                env,
+                contender,
+                "stampede",
+                realm,
+                STAMPEDE_LIFESPAN,
+                STAMPEDE_CALLS,
+            )?;
+            let (_, events, _) = sample(env, "baseline", "events-count", realm, 0, 1)?;
+            // The first event is the login before the sleep.
+            let after = events.saturating_sub(1);
+            println!(
+                "bench: rep {rep} stampede {contender:<16} {after} token requests, {ok}/{STAMPEDE_CALLS} calls ok, {s:.3} s"
+            );
+            requests.push(after as f64);
+            oks.push(ok);
+            secs.push(s);
+        }
+        rows.push(json!({
+            "section": "stampede",
+            "scenario": format!("{STAMPEDE_CALLS} concurrent calls just after the token expired"),
+            "contender": contender,
+            "value": median(&requests),
+            "unit": "token requests",
+            "samples": requests,
+            "calls_succeeded": oks,
+            "samples_seconds": secs,
+            "note": format!("calls that succeeded: {oks:?} of {STAMPEDE_CALLS}"),
+        }));
+    }
+    Ok(rows)
+}
+
 fn write_reports(
     opts: &Opts,
     cells: &[Cell],
+    extra: &[Value],
     machine: Value,
     versions: Value,
     notes: &[String],
@@ -370,6 +426,7 @@ fn write_reports(
         "machine": machine,
         "versions": versions,
         "results": json_cells,
+        "extra": extra,
         "notes": notes,
     });
     fs::write(
@@ -460,6 +517,50 @@ fn write_reports(
             )?;
         }
     }
+    let mut sections: Vec<&str> = Vec::new();
+    for r in extra {
+        let sec = r["section"].as_str().unwrap_or("other");
+        if !sections.contains(&sec) {
+            sections.push(sec);
+        }
+    }
+    for sec in sections {
+        writeln!(md, "\n### {sec}\n")?;
+        writeln!(
+            md,
+            "| scenario | contender | median | unit | samples | note |"
+        )?;
+        writeln!(md, "|---|---|---:|---|---|---|")?;
+        for r in extra.iter().filter(|r| r["section"] == sec) {
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                r["scenario"].as_str().unwrap_or(""),
+                r["contender"].as_str().unwrap_or(""),
+                r["value"]
+                    .as_f64()
+                    .map_or("–".into(), |v| format!("{v:.0}")),
+                r["unit"].as_str().unwrap_or(""),
+                r["samples"],
+                r["note"].as_str().unwrap_or(""),
+            )?;
+        }
+    }
+    for r in extra
+        .iter()
+        .filter(|r| r["section"] == "stampede" && r["contender"] == "cloakroom")
+    {
+        let v = r["value"].as_f64().unwrap_or(f64::NAN);
+        let all_one = r["samples"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|x| x.as_f64() == Some(1.0)));
+        writeln!(
+            targets,
+            "- token-expiry stampede: cloakroom made {v:.0} token request(s) (median; samples {}) — exactly one: **{}**",
+            r["samples"],
+            if all_one { "met" } else { "missed" }
+        )?;
+    }
     writeln!(md, "\n## Targets (reported, not asserted)\n\n{targets}")?;
     writeln!(md, "## Notes\n")?;
     for n in notes {
@@ -548,6 +649,9 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
     }
     sample(&env, "baseline", "reset", "bench-create", 0, 1)?;
 
+    println!("bench: token-expiry stampede ({STAMPEDE_CALLS} calls, {STAMPEDE_LIFESPAN} s tokens)");
+    let extra = stampede(&env, opts.reps.min(3))?;
+
     // Which "get everything" calls truncate.
     let (_, ts_default, _) = sample(&env, "ts-admin-client", "list-default", "bench-list", 0, 1)?;
     let list_scenario = format!("list all {} users", opts.m);
@@ -590,13 +694,30 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         "The server is a dev-mode Keycloak with H2 on the same 2-core machine as the clients, so most of every \
          create is server time; the ratios show client overhead on top of that, not the clients' raw speed."
             .into(),
-        "Not yet measured here: the `keycloak` crate, cloakroom's blocking facade, GET→PUT, the token-expiry \
-         stampede, memory (issue 7 lists them). RS256 verify and CLI token/export have their own scripts: \
-         bench/verify/run.sh and crates/cloakroom-cli/bench/run.sh."
+        format!(
+            "Stampede: realm `bench-stampede` with {STAMPEDE_LIFESPAN} s access tokens; each contender logs in there \
+             (admin-cli, password grant), makes one call, sleeps {} s, then fires {STAMPEDE_CALLS} GET /users?max=1 at \
+             once. Token requests are the server's LOGIN/REFRESH_TOKEN/CLIENT_LOGIN events (errors included) after the \
+             first login. The baseline re-logs in under one lock; nothing in the peers' scripts re-authenticates \
+             by hand, so their counts are their own token handling (in the first run both refreshed once per call: \
+             100 token requests for 100 calls).",
+            STAMPEDE_LIFESPAN + 1
+        ),
+        "Not yet measured here: the `keycloak` crate, cloakroom's blocking facade, GET→PUT, memory (issue 7 lists \
+         them). RS256 verify and CLI token/export have their own scripts: bench/verify/run.sh and \
+         crates/cloakroom-cli/bench/run.sh."
             .into(),
     ];
     let total = started.elapsed().as_secs_f64();
-    write_reports(opts, &cells, machine(), versions(state), &notes, total)?;
+    write_reports(
+        opts,
+        &cells,
+        &extra,
+        machine(),
+        versions(state),
+        &notes,
+        total,
+    )?;
     println!("bench: wrote bench/results/latest.json and latest.md in {total:.0} s");
     print!(
         "{}",

@@ -4,6 +4,11 @@
 //! to expire) or `cloakroom` (the async library). op: `create` (N users `user-0..`, CONCURRENCY in
 //! flight) or `list` (every user of REALM, pages of 100). Setup ops, baseline only: `reset`
 //! (delete and recreate REALM) and `seed` (make REALM hold exactly N users `seed-0..`).
+//! `stampede` (both contenders): log in to REALM as its `stamp-admin`, make one call, sleep N + 1
+//! seconds (N = the realm's access-token lifespan), then make CONCURRENCY calls at once; count =
+//! calls that succeeded. Setup ops for it, baseline only: `stampede-setup` (recreate REALM with an
+//! N-second token lifespan, login events and `stamp-admin`), `events-clear`, `events-count`
+//! (token-endpoint events recorded by the server: the token requests made).
 //! Admin account from `BENCH_ADMIN_USER` / `BENCH_ADMIN_PASSWORD`. Prints one JSON line:
 //! `{"seconds": <time of the op after login>, "count": <users created or listed>}`.
 
@@ -67,16 +72,31 @@ struct Bare {
     token: tokio::sync::RwLock<(String, Instant, u64)>,
 }
 
+/// The account the stampede scenario logs in with, in the scenario's own realm.
+const STAMP_USER: (&str, &str) = ("stamp-admin", "stamp-admin-password");
+
 impl Bare {
     async fn login(http: &reqwest::Client, url: &str) -> Res<(String, Instant, u64)> {
         let (u, p) = admin();
+        Self::login_as(http, url, "master", &u, &p).await
+    }
+
+    async fn login_as(
+        http: &reqwest::Client,
+        url: &str,
+        realm: &str,
+        u: &str,
+        p: &str,
+    ) -> Res<(String, Instant, u64)> {
         let v: Value = http
-            .post(format!("{url}/realms/master/protocol/openid-connect/token"))
+            .post(format!(
+                "{url}/realms/{realm}/protocol/openid-connect/token"
+            ))
             .form(&[
                 ("grant_type", "password"),
                 ("client_id", "admin-cli"),
-                ("username", &u),
-                ("password", &p),
+                ("username", u),
+                ("password", p),
             ])
             .send()
             .await?
@@ -182,9 +202,155 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
             bare_create(&b, realm, "seed-", missing, 8).await?;
             n
         }
+        "stampede-setup" => {
+            stampede_setup(&b, realm, n).await?;
+            0
+        }
+        "events-clear" => {
+            let t = b.token().await?;
+            b.http
+                .delete(format!("{url}/admin/realms/{realm}/events"))
+                .bearer_auth(&t)
+                .send()
+                .await?
+                .error_for_status()?;
+            0
+        }
+        "events-count" => {
+            // Token endpoint calls of every kind, failed ones included.
+            let t = b.token().await?;
+            let events: Vec<Value> = b
+                .http
+                .get(format!("{url}/admin/realms/{realm}/events"))
+                .query(&[("max", "10000")])
+                .bearer_auth(&t)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            events
+                .iter()
+                .filter(|e| TOKEN_EVENTS.contains(&e["type"].as_str().unwrap_or("")))
+                .count()
+        }
+        "stampede" => {
+            // The baseline's own token handling: one lock, one re-login when expired.
+            let bare = Bare {
+                http: b.http.clone(),
+                url: url.to_owned(),
+                token: tokio::sync::RwLock::new(
+                    Bare::login_as(&b.http, url, realm, STAMP_USER.0, STAMP_USER.1).await?,
+                ),
+            };
+            let lifespan = Duration::from_secs(n as u64);
+            let get = |t: String| {
+                let http = bare.http.clone();
+                let u = format!("{url}/admin/realms/{realm}/users");
+                async move {
+                    http.get(u)
+                        .query(&[("max", "1")])
+                        .bearer_auth(t)
+                        .send()
+                        .await
+                        .map(|r| r.status().is_success())
+                        .unwrap_or(false)
+                }
+            };
+            get(bare.token.read().await.0.clone()).await;
+            tokio::time::sleep(lifespan + Duration::from_secs(1)).await;
+            let started = Instant::now();
+            let ok = futures_util::stream::iter(0..c)
+                .map(|_| async {
+                    let t = {
+                        let cur = bare.token.read().await;
+                        if cur.1.elapsed() < Duration::from_secs(cur.2) {
+                            Some(cur.0.clone())
+                        } else {
+                            None
+                        }
+                    };
+                    let t = match t {
+                        Some(t) => t,
+                        None => {
+                            let mut w = bare.token.write().await;
+                            if w.1.elapsed() >= Duration::from_secs(w.2)
+                                && let Ok(fresh) = Bare::login_as(
+                                    &bare.http,
+                                    url,
+                                    realm,
+                                    STAMP_USER.0,
+                                    STAMP_USER.1,
+                                )
+                                .await
+                            {
+                                *w = fresh;
+                            }
+                            w.0.clone()
+                        }
+                    };
+                    get(t).await
+                })
+                .buffer_unordered(c.max(1))
+                .filter(|ok| futures_util::future::ready(*ok))
+                .count()
+                .await;
+            return Ok((started.elapsed().as_secs_f64(), ok));
+        }
         other => return Err(format!("unknown op {other}").into()),
     };
     Ok((started.elapsed().as_secs_f64(), count))
+}
+
+/// Event types written for calls to the token endpoint.
+const TOKEN_EVENTS: &[&str] = &[
+    "LOGIN",
+    "LOGIN_ERROR",
+    "REFRESH_TOKEN",
+    "REFRESH_TOKEN_ERROR",
+    "CLIENT_LOGIN",
+    "CLIENT_LOGIN_ERROR",
+];
+
+/// (Re)creates `realm` with an access-token lifespan of `lifespan` seconds, login events on,
+/// and `STAMP_USER` holding realm-management's realm-admin role.
+async fn stampede_setup(b: &Bare, realm: &str, lifespan: usize) -> Res<()> {
+    let url = &b.url;
+    let t = b.token().await?;
+    let r = b
+        .http
+        .delete(format!("{url}/admin/realms/{realm}"))
+        .bearer_auth(&t)
+        .send()
+        .await?;
+    if r.status() != 404 {
+        r.error_for_status()?;
+    }
+    b.http
+        .post(format!("{url}/admin/realms"))
+        .bearer_auth(&t)
+        .json(&json!({
+            "realm": realm,
+            "enabled": true,
+            "accessTokenLifespan": lifespan,
+            "ssoSessionIdleTimeout": 3600,
+            "eventsEnabled": true,
+            "eventsExpiration": 3600,
+            "enabledEventTypes": TOKEN_EVENTS,
+            "users": [{
+                "username": STAMP_USER.0,
+                "enabled": true,
+                "email": "stamp-admin@example.com",
+                "firstName": "Stamp",
+                "lastName": "Admin",
+                "credentials": [{"type": "password", "value": STAMP_USER.1, "temporary": false}],
+                "clientRoles": {"realm-management": ["realm-admin"]},
+            }],
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
 }
 
 async fn bare_create(
@@ -248,6 +414,26 @@ async fn bare_list(b: &Bare, realm: &str) -> Res<Vec<Value>> {
 async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f64, usize)> {
     use cloakroom::generated::models::UserRepresentation;
     use cloakroom::{Client, Credentials};
+    if op == "stampede" {
+        let kc = Client::builder(url)
+            .auth_realm(realm)
+            .credentials(Credentials::password(STAMP_USER.0, STAMP_USER.1))
+            .build()?;
+        let users = kc.realm(realm).users();
+        users.list().max(1).send().await?;
+        tokio::time::sleep(Duration::from_secs(n as u64 + 1)).await;
+        let started = Instant::now();
+        let ok = futures_util::stream::iter(0..c)
+            .map(|_| {
+                let users = &users;
+                async move { users.list().max(1).send().await.is_ok() }
+            })
+            .buffer_unordered(c.max(1))
+            .filter(|ok| futures_util::future::ready(*ok))
+            .count()
+            .await;
+        return Ok((started.elapsed().as_secs_f64(), ok));
+    }
     let (u, p) = admin();
     let kc = Client::builder(url)
         .credentials(Credentials::password(u, p))
