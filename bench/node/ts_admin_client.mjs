@@ -33,7 +33,7 @@ await kc.auth(creds);
 const timer = setInterval(() => kc.auth(creds), 50_000);
 kc.setConfig({ realmName: realm });
 
-const started = process.hrtime.bigint();
+let started = process.hrtime.bigint();
 let count = 0;
 if (op === "create") {
   let next = 0;
@@ -48,6 +48,22 @@ if (op === "create") {
     }
   }
   await Promise.all(Array.from({ length: c }, worker));
+} else if (op === "getput") {
+  // ids read before the clock, like every contender; then GET + PUT each user.
+  const ids = (await kc.users.find({ first: 0, max: n, briefRepresentation: true })).map((u) => u.id);
+  const t0 = process.hrtime.bigint();
+  let next = 0;
+  async function worker() {
+    while (next < ids.length) {
+      const id = ids[next++];
+      const user = await kc.users.findOne({ id });
+      user.firstName = `Put${Number(process.hrtime.bigint() % 1000n)}`;
+      await kc.users.update({ id }, user);
+      count++;
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker));
+  started = t0;
 } else if (op === "list") {
   for (let first = 0; ; first += 100) {
     const page = await kc.users.find({ first, max: 100 });
@@ -62,4 +78,5 @@ if (op === "create") {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 clearInterval(timer);
-console.log(JSON.stringify({ seconds, count }));
+// Peak resident set size of this process, KiB.
+console.log(JSON.stringify({ seconds, count, peak_rss_kib: process.resourceUsage().maxRSS }));

@@ -9,6 +9,7 @@ Prints {"seconds": <time of the op after login>, "count": <users created or list
 import asyncio
 import json
 import os
+import resource
 import sys
 import time
 
@@ -76,12 +77,29 @@ async def main() -> None:
                 )
 
         count = len(await asyncio.gather(*(one(i) for i in range(n))))
+    elif op == "getput":
+        # ids read before the clock, like every contender; then GET + PUT each user.
+        started_ids = await kc.a_get_users({"first": 0, "max": n, "briefRepresentation": True})
+        ids = [u["id"] for u in started_ids]
+        sem = asyncio.Semaphore(c)
+        started = time.perf_counter()
+
+        async def getput(uid: str) -> None:
+            async with sem:
+                user = await kc.a_get_user(uid)
+                user["firstName"] = f"Put{int(time.perf_counter() * 1e6) % 1000}"
+                await kc.a_update_user(uid, user)
+
+        await asyncio.gather(*(getput(i) for i in ids))
+        count = len(ids)
     elif op == "list":
         count = len(await kc.a_get_users({}))
     else:
         raise SystemExit(f"unknown op {op}")
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "count": count}))
+    # Peak resident set size of this process, KiB (ru_maxrss is KiB on Linux).
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "count": count, "peak_rss_kib": rss}))
 
 
 asyncio.run(main())

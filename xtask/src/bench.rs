@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--full] [--n N] [--m M] [--reps R]`: the API benchmarks of issue 7,
+//! `cargo xtask bench [--full] [--n N] [--m M] [--p P] [--reps R]`: the API benchmarks of issue 7,
 //! every contender against the same Keycloak in the same run.
 //!
 //! Starts (or reuses) the harness Keycloak, installs the pinned contenders under `.cache/bench/`
@@ -13,8 +13,9 @@
 //! interleaved (rep 1 of every contender, then rep 2, …) so drift in the server hits all alike.
 //! Writes `bench/results/latest.json` (raw samples, median, spread, machine, versions) and
 //! `bench/results/latest.md` (ratios against the baseline). Targets are reported, not asserted.
-//! Defaults N=200, M=2000, 3 reps; `--full` (or `BENCH_FULL=1`) is the issue's N=1000, M=10000;
-//! `BENCH_N`, `BENCH_M`, `BENCH_REPS` also work.
+//! Defaults N=200, M=2000, P=200 (GET → PUT), 3 reps; `--full` (or `BENCH_FULL=1`) is the issue's
+//! N=1000, M=10000, P=500; `BENCH_N`, `BENCH_M`, `BENCH_P`, `BENCH_REPS` also work. Also: the
+//! token-expiry stampede and each `list` process's peak RSS.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -37,6 +38,8 @@ const CONTENDERS: [&str; 4] = [
 struct Opts {
     n: usize,
     m: usize,
+    /// Users read and written back in the GET → PUT scenario (at most M).
+    p: usize,
     reps: usize,
 }
 
@@ -57,6 +60,7 @@ fn parse(args: &[String]) -> Result<Opts> {
     let mut o = Opts {
         n: env_usize("BENCH_N")?.unwrap_or(if full { 1000 } else { 200 }),
         m: env_usize("BENCH_M")?.unwrap_or(if full { 10_000 } else { 2000 }),
+        p: env_usize("BENCH_P")?.unwrap_or(if full { 500 } else { 200 }),
         reps: env_usize("BENCH_REPS")?.unwrap_or(3),
     };
     let mut it = args.iter();
@@ -70,9 +74,10 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--full" => {}
             "--n" => o.n = num("--n")?,
             "--m" => o.m = num("--m")?,
+            "--p" => o.p = num("--p")?,
             "--reps" => o.reps = num("--reps")?.max(1),
             "-h" | "--help" => {
-                println!("usage: cargo xtask bench [--full] [--n N] [--m M] [--reps R]");
+                println!("usage: cargo xtask bench [--full] [--n N] [--m M] [--p P] [--reps R]");
                 std::process::exit(0);
             }
             other => bail!("unknown bench option {other} (try --help)"),
@@ -226,6 +231,18 @@ fn sample(
     n: usize,
     c: usize,
 ) -> Result<(f64, u64, f64)> {
+    sample_rss(env, contender, op, realm, n, c).map(|(s, k, w, _)| (s, k, w))
+}
+
+/// [`sample`], plus the contender process's peak RSS in KiB when it reports one.
+fn sample_rss(
+    env: &Env,
+    contender: &str,
+    op: &str,
+    realm: &str,
+    n: usize,
+    c: usize,
+) -> Result<(f64, u64, f64, Option<u64>)> {
     let mut cmd = contender_cmd(env, contender, op, realm, n, c);
     let started = Instant::now();
     let out = cmd
@@ -245,7 +262,7 @@ fn sample(
         .with_context(|| format!("{contender} {op} printed {stdout:?}"))?;
     let secs = v["seconds"].as_f64().context("no seconds")?;
     let count = v["count"].as_u64().context("no count")?;
-    Ok((secs, count, wall))
+    Ok((secs, count, wall, v["peak_rss_kib"].as_u64()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +408,15 @@ fn stampede(env: &Env, reps: usize) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// A number for the tables: whole numbers as such, others with one decimal.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 fn write_reports(
     opts: &Opts,
     cells: &[Cell],
@@ -419,7 +445,7 @@ fn write_reports(
         .collect();
     let doc = json!({
         "command": "cargo xtask bench",
-        "parameters": { "n_create": opts.n, "m_list": opts.m, "reps": opts.reps, "concurrency": [1, 8] },
+        "parameters": { "n_create": opts.n, "m_list": opts.m, "p_get_put": opts.p.min(opts.m), "reps": opts.reps, "concurrency": [1, 8] },
         "timing": "seconds of the operation inside each contender's process after its login; wall = whole process incl. start-up and login",
         "generated_at": output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])),
         "total_run_seconds": total,
@@ -537,11 +563,17 @@ fn write_reports(
                 "| {} | {} | {} | {} | {} | {} |",
                 r["scenario"].as_str().unwrap_or(""),
                 r["contender"].as_str().unwrap_or(""),
-                r["value"]
-                    .as_f64()
-                    .map_or("–".into(), |v| format!("{v:.0}")),
+                r["value"].as_f64().map_or("–".into(), num),
                 r["unit"].as_str().unwrap_or(""),
-                r["samples"],
+                r["samples"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(Value::as_f64)
+                        .map(num)
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
                 r["note"].as_str().unwrap_or(""),
             )?;
         }
@@ -624,6 +656,7 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         cells.len() - 1
     };
 
+    let mut rss_kib: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     for rep in 1..=opts.reps {
         for c in [1usize, 8] {
             let scenario = format!("create {} users, concurrency {c}", opts.n);
@@ -639,9 +672,21 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         }
         let scenario = format!("list all {} users", opts.m);
         for contender in CONTENDERS {
-            let (s, k, w) = sample(&env, contender, "list", "bench-list", opts.m, 1)?;
-            println!("bench: rep {rep} {scenario:<34} {contender:<16} {s:8.3} s ({k} users)");
+            let (s, k, w, rss) = sample_rss(&env, contender, "list", "bench-list", opts.m, 1)?;
+            if let Some(r) = rss {
+                rss_kib.entry(contender).or_default().push(r as f64);
+            }
             let i = cell(&mut cells, &scenario, contender, opts.m as u64);
+            cells[i].secs.push(s);
+            cells[i].walls.push(w);
+            cells[i].counts.push(k);
+        }
+        let p = opts.p.min(opts.m);
+        let scenario = format!("GET → PUT {p} users, concurrency 1");
+        for contender in CONTENDERS {
+            let (s, k, w) = sample(&env, contender, "getput", "bench-list", p, 1)?;
+            println!("bench: rep {rep} {scenario:<34} {contender:<16} {s:8.3} s ({k} users)");
+            let i = cell(&mut cells, &scenario, contender, p as u64);
             cells[i].secs.push(s);
             cells[i].walls.push(w);
             cells[i].counts.push(k);
@@ -650,7 +695,26 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
     sample(&env, "baseline", "reset", "bench-create", 0, 1)?;
 
     println!("bench: token-expiry stampede ({STAMPEDE_CALLS} calls, {STAMPEDE_LIFESPAN} s tokens)");
-    let extra = stampede(&env, opts.reps.min(3))?;
+    let mut extra = stampede(&env, opts.reps.min(3))?;
+    for contender in CONTENDERS {
+        if let Some(samples) = rss_kib.get(contender) {
+            extra.push(json!({
+                "section": "memory",
+                "scenario": format!("peak RSS of the process listing all {} users", opts.m),
+                "contender": contender,
+                "value": median(samples) / 1024.0,
+                "unit": "MiB",
+                "samples": samples.iter().map(|k| k / 1024.0).collect::<Vec<_>>(),
+                "note": match contender {
+                    "cloakroom" => "users().list().stream(), counted as they come: no user kept",
+                    "baseline" => "collects every page into one Vec",
+                    "python-keycloak" => "a_get_users({}) returns one list of all",
+                    "ts-admin-client" => "first/max loop collecting into one array",
+                    _ => "",
+                },
+            }));
+        }
+    }
 
     // Which "get everything" calls truncate.
     let (_, ts_default, _) = sample(&env, "ts-admin-client", "list-default", "bench-list", 0, 1)?;
@@ -703,8 +767,11 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
              100 token requests for 100 calls).",
             STAMPEDE_LIFESPAN + 1
         ),
-        "Not yet measured here: the `keycloak` crate, cloakroom's blocking facade, GET→PUT, memory (issue 7 lists \
-         them). RS256 verify and CLI token/export have their own scripts: bench/verify/run.sh and \
+        "GET → PUT: the first P users of `bench-list` (ids read before the clock), each read and written back with a \
+         new firstName, one at a time. Memory: peak RSS (VmHWM / ru_maxrss / maxRSS) of each contender's `list` \
+         process, start-up included.".into(),
+        "Not yet measured here: the `keycloak` crate, cloakroom's blocking facade, memory at 100,000 users \
+         (issue 7 lists them). RS256 verify and CLI token/export have their own scripts: bench/verify/run.sh and \
          crates/cloakroom-cli/bench/run.sh."
             .into(),
     ];

@@ -49,12 +49,28 @@ async fn main() {
         other => Err(format!("unknown contender {other}").into()),
     };
     match r {
-        Ok((seconds, count)) => println!("{}", json!({"seconds": seconds, "count": count})),
+        Ok((seconds, count)) => println!(
+            "{}",
+            json!({"seconds": seconds, "count": count, "peak_rss_kib": peak_rss_kib()})
+        ),
         Err(e) => {
             eprintln!("cloakroom-bench: {e}");
             std::process::exit(1);
         }
     }
+}
+
+/// Peak resident set size of this process (`VmHWM`), KiB; 0 where /proc is missing.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn admin() -> (String, String) {
@@ -202,6 +218,41 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
             bare_create(&b, realm, "seed-", missing, 8).await?;
             n
         }
+        "getput" => {
+            let ids = first_ids(&b, realm, n).await?;
+            let started = Instant::now();
+            let done: Vec<()> = futures_util::stream::iter(ids)
+                .map(|id| {
+                    let b = &b;
+                    async move {
+                        let t = b.token().await?;
+                        let u = format!("{url}/admin/realms/{realm}/users/{id}");
+                        let mut user: Value = b
+                            .http
+                            .get(&u)
+                            .bearer_auth(&t)
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json()
+                            .await?;
+                        user["firstName"] =
+                            json!(format!("Put{}", started.elapsed().as_nanos() % 1000));
+                        b.http
+                            .put(&u)
+                            .bearer_auth(&t)
+                            .json(&user)
+                            .send()
+                            .await?
+                            .error_for_status()?;
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            return Ok((started.elapsed().as_secs_f64(), done.len()));
+        }
         "stampede-setup" => {
             stampede_setup(&b, realm, n).await?;
             0
@@ -300,6 +351,29 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
         other => return Err(format!("unknown op {other}").into()),
     };
     Ok((started.elapsed().as_secs_f64(), count))
+}
+
+/// The ids of the first `n` users of `realm` (one request, before any clock starts).
+async fn first_ids(b: &Bare, realm: &str, n: usize) -> Res<Vec<String>> {
+    let t = b.token().await?;
+    let page: Vec<Value> = b
+        .http
+        .get(format!("{}/admin/realms/{realm}/users", b.url))
+        .query(&[
+            ("first", "0".to_owned()),
+            ("max", n.to_string()),
+            ("briefRepresentation", "true".into()),
+        ])
+        .bearer_auth(&t)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(page
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect())
 }
 
 /// Event types written for calls to the token endpoint.
@@ -440,8 +514,40 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
         .build()?;
     kc.access_token().await?; // log in before the clock starts, like every contender
     let users = kc.realm(realm).users();
+    // getput: the ids are read before the clock starts, like the baseline does.
+    let ids: Vec<String> = if op == "getput" {
+        users
+            .list()
+            .first(0)
+            .max(n as i32)
+            .brief_representation(true)
+            .send()
+            .await?
+            .into_iter()
+            .filter_map(|u| u.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let started = Instant::now();
     let count = match op {
+        "getput" => {
+            let realm_api = kc.realm(realm);
+            let done: Vec<()> = futures_util::stream::iter(ids)
+                .map(|id| {
+                    let user = realm_api.user(id);
+                    async move {
+                        let mut u = user.get().send().await?;
+                        u.first_name = Some(format!("Put{}", started.elapsed().as_nanos() % 1000));
+                        user.update(&u).send().await?;
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
         "create" => {
             let done: Vec<String> = futures_util::stream::iter(0..n)
                 .map(|i| {
@@ -458,8 +564,15 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
             done.len()
         }
         "list" => {
-            let all: Vec<UserRepresentation> = users.list().stream().try_collect().await?;
-            all.len()
+            // The streaming path: every page is fetched and each user decoded, none kept.
+            users
+                .list()
+                .stream()
+                .try_fold(
+                    0usize,
+                    |n, _user: UserRepresentation| async move { Ok(n + 1) },
+                )
+                .await?
         }
         other => return Err(format!("unknown op {other}").into()),
     };
