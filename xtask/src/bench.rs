@@ -459,6 +459,7 @@ fn write_reports(
         dir.join("latest.json"),
         serde_json::to_string_pretty(&doc)? + "\n",
     )?;
+    fs::write(dir.join("latest.svg"), crate::chart::chart_svg(&doc))?;
 
     let mut md = String::new();
     writeln!(md, "# Benchmarks: `cargo xtask bench`\n")?;
@@ -473,6 +474,7 @@ fn write_reports(
         opts.m,
         opts.reps
     )?;
+    writeln!(md, "![The same results as a chart](latest.svg)\n")?;
     writeln!(
         md,
         "| scenario | contender | median s | min–max s | spread | users/s | ratio vs baseline | got |"

@@ -8,6 +8,7 @@
 
 mod bench;
 mod bench_extra;
+mod chart;
 mod codegen;
 mod coverage;
 mod keycloak;
