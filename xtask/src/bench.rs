@@ -615,6 +615,14 @@ fn write_reports(
 // ---------------------------------------------------------------------------------------------
 
 pub fn run(args: &[String]) -> Result<()> {
+    if args.iter().any(|a| a == "--chart-only") {
+        // Redraw latest.svg from latest.json (after a change to the chart, without a new run).
+        let dir = crate::repo_root().join("bench/results");
+        let doc: Value = serde_json::from_str(&fs::read_to_string(dir.join("latest.json"))?)?;
+        fs::write(dir.join("latest.svg"), crate::chart::chart_svg(&doc))?;
+        println!("bench: wrote bench/results/latest.svg from latest.json");
+        return Ok(());
+    }
     let opts = parse(args)?;
     let started = Instant::now();
     let server = crate::keycloak::ensure_started()?;

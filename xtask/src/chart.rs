@@ -14,7 +14,7 @@ const WIDTH: f64 = 900.0;
 const LABEL_W: f64 = 250.0;
 const BAR_H: f64 = 14.0;
 const GAP: f64 = 8.0;
-const PLOT_W: f64 = WIDTH - LABEL_W - 90.0;
+const PLOT_W: f64 = WIDTH - LABEL_W - 150.0;
 
 /// Fixed colours per contender (others get a grey).
 fn colour(contender: &str) -> &'static str {
