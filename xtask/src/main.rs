@@ -7,7 +7,6 @@
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 
 mod bench;
-mod bench_extra;
 mod chart;
 mod codegen;
 mod coverage;

@@ -1,1 +1,0 @@
-//! Benchmarks beside the API scenarios: CLI vs kcadm.sh, RS256 verify, the chart (being written).
