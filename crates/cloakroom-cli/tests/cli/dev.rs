@@ -4,6 +4,7 @@ use std::process::Stdio;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
+use crate::private::{ADMIN, ADMIN_PASSWORD, PrivateKeycloak};
 use crate::support::{Env, Realm, cloakroom_bin, unique};
 
 #[test]
@@ -124,125 +125,15 @@ fn device_login_shows_the_url_and_code() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind a loopback port")
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The JDK the test harness prefers (Temurin 25), when installed; else whatever kc.sh finds.
-fn java_home() -> Option<std::path::PathBuf> {
-    let mut homes: Vec<_> = std::fs::read_dir("/usr/lib/jvm")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("temurin-25"))
-                && p.join("bin/java").is_file()
-        })
-        .collect();
-    homes.sort();
-    homes.into_iter().next()
-}
-
-/// Stops the Keycloak `dev up` started if the test fails midway (by its recorded process group).
-struct DevGuard {
-    data: std::path::PathBuf,
-}
-
-impl Drop for DevGuard {
-    fn drop(&mut self) {
-        let state = self.data.join("keycloak/dev.json");
-        if let Ok(text) = std::fs::read_to_string(&state) {
-            if let Some(pid) = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["pid"].as_u64())
-            {
-                let _ = std::process::Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{pid}")])
-                    .status();
-            }
-        }
-    }
-}
-
-/// `dev up` → `status` → an admin call → `down` → `status`, on a second, private Keycloak: a copy
-/// of the harness's unpacked distribution (start-dev re-augments it, which must not touch the
-/// one the test server runs from), its own data directory and free ports.
+/// `dev up` → `status` → an admin call → `down` → `status`, on a second, private Keycloak.
 #[test]
 fn dev_up_status_api_down_on_a_private_keycloak() {
-    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.cache/keycloak/keycloak-26.7.3");
-    assert!(
-        dist.join("bin/kc.sh").is_file(),
-        "{} is missing: run `cargo xtask keycloak start` (or `cargo xtask test`) once to fetch it",
-        dist.display()
-    );
-    let work = tempfile::tempdir().unwrap();
-    let home = work.path().join("keycloak-26.7.3");
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&dist)
-        .arg(&home)
-        .status()
-        .unwrap();
-    assert!(copied.success(), "cp -a {} failed", dist.display());
-    let data = work.path().join("data");
-    let env = Env::new();
-    let (port, mgmt) = (free_port(), free_port());
-    let url = format!("http://127.0.0.1:{port}");
-    let dev = |args: &[&str]| {
-        let mut c = env.bare();
-        c.env("CLOAKROOM_DATA_DIR", &data)
-            .env("CLOAKROOM_KEYCLOAK_HOME", &home)
-            .env("KC_BOOTSTRAP_ADMIN_USERNAME", "devadmin")
-            .env("KC_BOOTSTRAP_ADMIN_PASSWORD", "dev-admin-pw-1")
-            .env("JAVA_OPTS_KC_HEAP", "-Xms128m -Xmx768m")
-            // The features the harness built the distribution with (xtask's BUILD_OPTIONS), so
-            // the copy usually starts without re-augmenting; `dev up` works either way.
-            .env(
-                "KC_FEATURES",
-                "token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation",
-            )
-            .env_remove("JAVA");
-        if let Some(h) = java_home() {
-            c.env("JAVA_HOME", h);
-        }
-        c.args(args);
-        c
-    };
-    let _guard = DevGuard { data: data.clone() };
+    let kc = PrivateKeycloak::new();
+    let (env, data, home, url, port, mgmt) =
+        (&kc.env, &kc.data, &kc.home, &kc.url, kc.port, kc.mgmt);
+    let dev = |args: &[&str]| kc.dev(args);
     let started = std::time::Instant::now();
-    let out = dev(&[
-        "dev",
-        "up",
-        "--port",
-        &port.to_string(),
-        "--management-port",
-        &mgmt.to_string(),
-        "--wait",
-        "240",
-    ])
-    .output()
-    .unwrap();
-    let log = std::fs::read_to_string(data.join("keycloak/keycloak.log")).unwrap_or_default();
-    assert!(
-        out.status.success(),
-        "dev up failed ({:?}): {}\nlog tail:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr),
-        log.lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    let out = kc.up();
     let up_took = started.elapsed();
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(&format!("is ready at {url}")),
@@ -257,7 +148,7 @@ fn dev_up_status_api_down_on_a_private_keycloak() {
     assert_eq!(state["url"], url.as_str());
     assert_eq!(
         std::path::PathBuf::from(state["home"].as_str().unwrap()),
-        home
+        *home
     );
     // The shared distribution the test server runs from was not the one started.
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
@@ -284,9 +175,9 @@ fn dev_up_status_api_down_on_a_private_keycloak() {
     // An Admin API call against it, as its bootstrap admin.
     let out = env
         .bare()
-        .args(["--server", &url, "--user", "devadmin", "--no-cache"])
+        .args(["--server", url, "--user", ADMIN, "--no-cache"])
         .args(["--output", "json", "api", "GET", "/admin/realms/master"])
-        .env("CLOAKROOM_PASSWORD", "dev-admin-pw-1")
+        .env("CLOAKROOM_PASSWORD", ADMIN_PASSWORD)
         .output()
         .unwrap();
     assert!(

@@ -7,11 +7,13 @@
 //! configuration directory, so tests run in parallel.
 
 mod browser;
+mod private;
 mod support;
 
 mod api;
 mod config;
 mod dev;
+mod fault;
 mod health;
 mod realm;
 mod resource;
