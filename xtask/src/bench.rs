@@ -28,9 +28,11 @@ use serde_json::{Value, json};
 
 const PYTHON_KEYCLOAK: &str = "7.1.1";
 const TS_ADMIN_CLIENT: &str = "26.7.4";
-const CONTENDERS: [&str; 4] = [
+const CONTENDERS: [&str; 6] = [
     "baseline",
     "cloakroom",
+    "cloakroom-blocking",
+    "keycloak-crate",
     "python-keycloak",
     "ts-admin-client",
 ];
@@ -199,7 +201,7 @@ struct Env<'a> {
 fn contender_cmd(env: &Env, contender: &str, op: &str, realm: &str, n: usize, c: usize) -> Command {
     let root = crate::repo_root();
     let mut cmd = match contender {
-        "baseline" | "cloakroom" => {
+        "baseline" | "cloakroom" | "cloakroom-blocking" | "keycloak-crate" => {
             let mut cmd = Command::new(rust_bin());
             cmd.arg(contender);
             cmd
@@ -347,6 +349,8 @@ fn versions(state: &crate::keycloak::State) -> Value {
         "keycloak_java": state.java,
         "baseline": format!("reqwest {} (bench/rust/Cargo.lock), rustls", lock_version(&root.join("bench/rust/Cargo.lock"), "reqwest")),
         "cloakroom": format!("{} (path dependency, git {rev})", lock_version(&root.join("bench/rust/Cargo.lock"), "cloakroom")),
+        "cloakroom-blocking": format!("{} with feature blocking (path dependency, git {rev})", lock_version(&root.join("bench/rust/Cargo.lock"), "cloakroom")),
+        "keycloak-crate": format!("keycloak {} (crates.io, pinned in bench/rust/Cargo.lock), default features: its own reqwest 0.13 client", lock_version(&root.join("bench/rust/Cargo.lock"), "keycloak")),
         "python-keycloak": format!("{PYTHON_KEYCLOAK} on {}", output(Command::new(venv_python()).arg("--version"))),
         "ts-admin-client": format!("@keycloak/keycloak-admin-client {TS_ADMIN_CLIENT} on node {}", output(Command::new("node").arg("--version"))),
         "rustc": output(Command::new("rustc").arg("--version")),
@@ -717,6 +721,8 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
                 "samples": samples.iter().map(|k| k / 1024.0).collect::<Vec<_>>(),
                 "note": match contender {
                     "cloakroom" => "users().list().stream(), counted as they come: no user kept",
+                    "cloakroom-blocking" => "kc.wait(users().list().stream() counted): no user kept; plus its 1-worker runtime",
+                    "keycloak-crate" => "users_get() first/max loop collecting into one Vec",
                     "baseline" => "collects every page into one Vec",
                     "python-keycloak" => "a_get_users({}) returns one list of all",
                     "ts-admin-client" => "first/max loop collecting into one array",
@@ -733,6 +739,12 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         c.note = match c.contender.as_str() {
             "baseline" => "first/max loop, pages of 100".into(),
             "cloakroom" => "users().list().stream(): all pages, 100 each".into(),
+            "cloakroom-blocking" => {
+                "kc.wait(users().list().stream() …): all pages, 100 each".into()
+            }
+            "keycloak-crate" => {
+                "manual first/max loop, pages of 100: realm.users_get() returns one page (the server's 100), no paging helper".into()
+            }
             "python-keycloak" => "a_get_users({}) pages to the end, 100 each".into(),
             "ts-admin-client" => {
                 format!("manual first/max loop; users.find() alone returned {ts_default}")

@@ -1,10 +1,12 @@
 //! `cloakroom-bench <contender> <op> URL REALM N CONCURRENCY`
 //!
 //! contender: `baseline` (a bare reqwest loop with one admin token, re-fetched only if it is about
-//! to expire) or `cloakroom` (the async library). op: `create` (N users `user-0..`, CONCURRENCY in
+//! to expire), `cloakroom` (the async library), `cloakroom-blocking` (`cloakroom::blocking`, std
+//! threads for concurrency) or `keycloak-crate` (the `keycloak` crate from crates.io, its
+//! `KeycloakAdmin` with the `KeycloakAdminToken` its README acquires). op: `create` (N users `user-0..`, CONCURRENCY in
 //! flight) or `list` (every user of REALM, pages of 100). Setup ops, baseline only: `reset`
 //! (delete and recreate REALM) and `seed` (make REALM hold exactly N users `seed-0..`).
-//! `stampede` (both contenders): log in to REALM as its `stamp-admin`, make one call, sleep N + 1
+//! `getput` (every contender): GET then PUT the first N users of REALM. `stampede` (every contender): log in to REALM as its `stamp-admin`, make one call, sleep N + 1
 //! seconds (N = the realm's access-token lifespan), then make CONCURRENCY calls at once; count =
 //! calls that succeeded. Setup ops for it, baseline only: `stampede-setup` (recreate REALM with an
 //! N-second token lifespan, login events and `stamp-admin`), `events-clear`, `events-count`
@@ -29,12 +31,11 @@ fn user_json(prefix: &str, i: usize) -> Value {
     })
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     if a.len() < 5 {
         eprintln!(
-            "usage: cloakroom-bench <baseline|cloakroom> <create|list|reset|seed> URL REALM N [CONCURRENCY]"
+            "usage: cloakroom-bench <baseline|cloakroom|cloakroom-blocking|keycloak-crate> <op> URL REALM N [CONCURRENCY]"
         );
         std::process::exit(2);
     }
@@ -43,10 +44,22 @@ async fn main() {
         .get(5)
         .map(|s| s.parse().expect("CONCURRENCY"))
         .unwrap_or(1);
+    // The blocking facade refuses to run inside a Tokio runtime, so only the async contenders
+    // get one (the multi-threaded runtime `#[tokio::main]` builds).
     let r = match a[0].as_str() {
-        "baseline" => baseline(&a[1], &a[2], &a[3], n, c).await,
-        "cloakroom" => cloakroom_run(&a[1], &a[2], &a[3], n, c).await,
-        other => Err(format!("unknown contender {other}").into()),
+        "cloakroom-blocking" => blocking_run(&a[1], &a[2], &a[3], n, c),
+        contender => tokio::runtime::Runtime::new()
+            .map_err(Into::into)
+            .and_then(|rt| {
+                rt.block_on(async {
+                    match contender {
+                        "baseline" => baseline(&a[1], &a[2], &a[3], n, c).await,
+                        "cloakroom" => cloakroom_run(&a[1], &a[2], &a[3], n, c).await,
+                        "keycloak-crate" => keycloak_crate(&a[1], &a[2], &a[3], n, c).await,
+                        other => Err(format!("unknown contender {other}").into()),
+                    }
+                })
+            }),
     };
     match r {
         Ok((seconds, count)) => println!(
@@ -573,6 +586,220 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
                     |n, _user: UserRepresentation| async move { Ok(n + 1) },
                 )
                 .await?
+        }
+        other => return Err(format!("unknown op {other}").into()),
+    };
+    Ok((started.elapsed().as_secs_f64(), count))
+}
+
+// ---- cloakroom::blocking ----------------------------------------------------------------------
+
+fn blocking_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f64, usize)> {
+    use cloakroom::generated::models::UserRepresentation;
+    use cloakroom::{Client, Credentials, blocking};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if op == "stampede" {
+        let kc = blocking::Client::new(
+            Client::builder(url)
+                .auth_realm(realm)
+                .credentials(Credentials::password(STAMP_USER.0, STAMP_USER.1)),
+        )?;
+        let users = kc.realm(realm).users();
+        kc.wait(users.list().max(1).send())?;
+        std::thread::sleep(Duration::from_secs(n as u64 + 1));
+        // One std thread per call, released together.
+        let gate = std::sync::Barrier::new(c.max(1));
+        let ok = AtomicUsize::new(0);
+        let started = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..c.max(1) {
+                let (kc, gate, ok) = (kc.clone(), &gate, &ok);
+                s.spawn(move || {
+                    let users = kc.realm(realm).users();
+                    gate.wait();
+                    if kc.wait(users.list().max(1).send()).is_ok() {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        return Ok((started.elapsed().as_secs_f64(), ok.into_inner()));
+    }
+    let (u, p) = admin();
+    let kc = blocking::Client::new(Client::builder(url).credentials(Credentials::password(u, p)))?;
+    kc.wait(kc.access_token())?; // log in before the clock starts, like every contender
+    let users = kc.realm(realm).users();
+    let ids: Vec<String> = if op == "getput" {
+        kc.wait(
+            users
+                .list()
+                .first(0)
+                .max(n as i32)
+                .brief_representation(true)
+                .send(),
+        )?
+        .into_iter()
+        .filter_map(|u| u.id)
+        .collect()
+    } else {
+        Vec::new()
+    };
+    // `c` std threads, each with its own clone of the client, taking the next item in turn.
+    let on_threads =
+        |items: usize, each: &(dyn Fn(&blocking::Client, usize) -> Res<()> + Sync)| -> Res<usize> {
+            if c <= 1 {
+                for i in 0..items {
+                    each(&kc, i)?;
+                }
+                return Ok(items);
+            }
+            let next = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                let workers: Vec<_> = (0..c)
+                    .map(|_| {
+                        let (kc, next) = (kc.clone(), &next);
+                        s.spawn(move || -> Res<usize> {
+                            let mut done = 0;
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                if i >= items {
+                                    return Ok(done);
+                                }
+                                each(&kc, i)?;
+                                done += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().map_err(|_| "worker thread panicked")?)
+                    .sum()
+            })
+        };
+    let started = Instant::now();
+    let count = match op {
+        "create" => on_threads(n, &|kc, i| {
+            let user: UserRepresentation = serde_json::from_value(user_json("user-", i))?;
+            kc.wait(kc.realm(realm).users().create(&user).send())?;
+            Ok(())
+        })?,
+        "getput" => on_threads(ids.len(), &|kc, i| {
+            let user = kc.realm(realm).user(ids[i].clone());
+            let mut u = kc.wait(user.get().send())?;
+            u.first_name = Some(format!("Put{}", started.elapsed().as_nanos() % 1000));
+            kc.wait(user.update(&u).send())?;
+            Ok(())
+        })?,
+        "list" => kc.wait(users.list().stream().try_fold(
+            0usize,
+            |n, _user: UserRepresentation| async move { Ok(n + 1) },
+        ))?,
+        other => return Err(format!("unknown op {other}").into()),
+    };
+    Ok((started.elapsed().as_secs_f64(), count))
+}
+
+// ---- the keycloak crate -----------------------------------------------------------------------
+
+/// The `keycloak` crate (crates.io) as its README uses it: a `KeycloakAdminToken` acquired once
+/// (a plain token with no refresh of its own) handed to `KeycloakAdmin::new`.
+async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f64, usize)> {
+    use keycloak::prelude::reqwest;
+    use keycloak::types::UserRepresentation;
+    use keycloak::{KeycloakAdmin, KeycloakAdminToken};
+    let client = reqwest::Client::new();
+    if op == "stampede" {
+        let token = KeycloakAdminToken::acquire_custom_realm(
+            url,
+            STAMP_USER.0,
+            STAMP_USER.1,
+            realm,
+            "admin-cli",
+            "password",
+            &client,
+        )
+        .await?;
+        let admin = KeycloakAdmin::new(url, token, client);
+        let r = admin.realm(realm);
+        r.users_get().max(1).await?;
+        tokio::time::sleep(Duration::from_secs(n as u64 + 1)).await;
+        let started = Instant::now();
+        // The token it holds has expired; the crate sends it as it is.
+        let ok = futures_util::stream::iter(0..c)
+            .map(|_| {
+                let r = &r;
+                async move { r.users_get().max(1).await.is_ok() }
+            })
+            .buffer_unordered(c.max(1))
+            .filter(|ok| futures_util::future::ready(*ok))
+            .count()
+            .await;
+        return Ok((started.elapsed().as_secs_f64(), ok));
+    }
+    let (u, p) = admin();
+    let token = KeycloakAdminToken::acquire(url, &u, &p, &client).await?;
+    let admin = KeycloakAdmin::new(url, token, client);
+    let r = admin.realm(realm);
+    let ids: Vec<String> = if op == "getput" {
+        r.users_get()
+            .first(0)
+            .max(n as i32)
+            .brief_representation(true)
+            .await?
+            .into_iter()
+            .filter_map(|u| u.id.map(|id| id.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let started = Instant::now();
+    let count = match op {
+        "create" => {
+            let done: Vec<()> = futures_util::stream::iter(0..n)
+                .map(|i| {
+                    let r = &r;
+                    async move {
+                        let user: UserRepresentation =
+                            serde_json::from_value(user_json("user-", i))?;
+                        r.users_post(user).await?;
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
+        "getput" => {
+            let done: Vec<()> = futures_util::stream::iter(ids)
+                .map(|id| {
+                    let r = &r;
+                    async move {
+                        let mut u = r.users_with_user_id_get(&id).await?;
+                        u.first_name =
+                            Some(format!("Put{}", started.elapsed().as_nanos() % 1000).into());
+                        r.users_with_user_id_put(&id, u).await?;
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
+        "list" => {
+            // users_get() returns one page (the server's default 100); the crate has no paging
+            // helper, so this is the first/max loop its users write, collecting every user.
+            let mut all: Vec<UserRepresentation> = Vec::new();
+            loop {
+                let page = r.users_get().first(all.len() as i32).max(100).await?;
+                let len = page.len();
+                all.extend(page);
+                if len < 100 {
+                    break all.len();
+                }
+            }
         }
         other => return Err(format!("unknown op {other}").into()),
     };
