@@ -5,11 +5,13 @@
 //! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
+//! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
 
 mod bench;
 mod chart;
 mod codegen;
 mod coverage;
+mod deny;
 mod keycloak;
 
 use std::process::ExitCode;
@@ -23,9 +25,10 @@ fn main() -> ExitCode {
         Some("demo") => keycloak::demo_command(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo | deny>"
             );
             return ExitCode::from(2);
         }
