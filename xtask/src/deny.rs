@@ -185,9 +185,10 @@ fn fetch_advisory_db(deny: &Path, root: &Path) -> std::result::Result<(), String
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
             Ok(None) => {
-                // Negative pid: the whole group (cargo-deny and its git).
+                // Negative pid: the whole group (cargo-deny and its git). procps `kill` needs
+                // the `--`: `kill -KILL -PID` leaves the group alive.
                 let _ = Command::new("kill")
-                    .args(["-KILL", &format!("-{}", child.id())])
+                    .args(["-s", "KILL", "--", &format!("-{}", child.id())])
                     .status();
                 let _ = child.wait();
                 return Err(format!("no answer within {} s", FETCH_TIMEOUT.as_secs()));
