@@ -17,5 +17,6 @@ mod fault;
 mod health;
 mod realm;
 mod resource;
+mod roundtrip;
 mod security;
 mod token;

@@ -2,7 +2,8 @@
 //! a realm document describes. Objects are matched by natural keys; only fields the document
 //! states are compared, so a second run changes nothing. Nothing is deleted: objects the live
 //! realm has beyond the document stay (role and group memberships named in the document are
-//! made exact, though).
+//! made exact, though, and so are a client's authorization settings, the texts of each locale
+//! the document lists, and the members and identity providers of each organization it lists).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -26,6 +27,9 @@ const FLOW_BINDINGS: &[&str] = &[
     "dockerAuthenticationFlow",
     "firstBrokerLoginFlow",
 ];
+
+/// Realm settings applied through their own endpoints, not the realm's PUT.
+const REALM_SEPARATE: &[&str] = &["localizationTexts"];
 
 /// Fields of `desired` whose value differs from `live` (absent in `live` counts as different).
 pub fn changed_fields(desired: &Value, live: &Value, prefix: &str, skip: &[&str]) -> Vec<String> {
@@ -607,7 +611,7 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
             }
             return Ok(());
         }
-        let mut body = without(&settings, FLOW_BINDINGS);
+        let mut body = without(&without(&settings, FLOW_BINDINGS), REALM_SEPARATE);
         body["realm"] = Value::String(realm.clone());
         ap.kc
             .raw()
@@ -709,6 +713,7 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
         "protocolMappers",
         "defaultClientScopes",
         "optionalClientScopes",
+        "authorizationSettings",
     ];
     for (cid, d) in &desired["clients"] {
         let r: CliResult = async {
@@ -718,7 +723,12 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
                 if ap.plan {
                     return Ok(());
                 }
-                ap.send(Method::Post, "/clients", Some(d)).await?;
+                ap.send(
+                    Method::Post,
+                    "/clients",
+                    Some(&without(d, &["authorizationSettings"])),
+                )
+                .await?;
                 ap.refresh_clients().await?;
             } else {
                 let l = &have["clients"][cid];
@@ -757,7 +767,20 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
         };
         let r: CliResult = async {
             let body = without(d, &["composites", "composite"]);
-            match have["roles"].get(key) {
+            // Keycloak adds some client roles itself when it creates a client (uma_protection
+            // for authorization services): look again before creating one.
+            let mut live = have["roles"].get(key).cloned();
+            if live.is_none() && !ap.plan {
+                match ap.role(Some(cid), name).await {
+                    Ok(mut r) => {
+                        strip(&mut r);
+                        live = Some(r);
+                    }
+                    Err(e) if e.code == crate::exit::Code::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match live.as_ref() {
                 None => {
                     ap.record("roles", key, "create", vec![]);
                     if !ap.plan {
@@ -1063,7 +1086,7 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
     // 10. Realm settings (flow bindings included, now that the flows exist).
     {
         let l = &have["realm"]["settings"];
-        let fields = changed_fields(&settings, l, "", &[]);
+        let fields = changed_fields(&settings, l, "", REALM_SEPARATE);
         if fields.is_empty() {
             ap.unchanged += 1;
         } else {
@@ -1223,7 +1246,327 @@ async fn apply(ap: &mut Applier<'_>, doc: &Value) -> CliResult {
             }
         }
     }
+
+    // 12. What refers to users, clients and identity providers by name: localization texts,
+    // organizations, authorization settings.
+    sync_localization(ap, &settings).await?;
+    for (alias, d) in &desired["organizations"] {
+        let r = sync_organization(ap, alias, d, have["organizations"].get(alias)).await;
+        if let Err(e) = r {
+            ap.fail("organizations", alias, e)?;
+        }
+    }
+    for (cid, d) in &desired["clients"] {
+        if let Some(want) = d.get("authorizationSettings") {
+            if let Err(e) = sync_authz(ap, cid, want).await {
+                ap.fail("clients", cid, e)?;
+            }
+        }
+    }
     let _ = COLLECTIONS;
+    Ok(())
+}
+
+/// Makes the texts of every locale the document lists exactly the document's.
+async fn sync_localization(ap: &mut Applier<'_>, settings: &Value) -> CliResult {
+    let Some(locales) = settings["localizationTexts"].as_object() else {
+        return Ok(());
+    };
+    for (locale, want) in locales {
+        let r: CliResult = async {
+            let Some(want) = want.as_object() else {
+                return Err(CliError::usage(format!(
+                    "localizationTexts.{locale} must be an object of texts"
+                )));
+            };
+            let p = format!("/localization/{}", encode_segment(locale));
+            let live = ap.get(&p).await?;
+            let live = live.as_object().cloned().unwrap_or_default();
+            let changed: Map<String, Value> = want
+                .iter()
+                .filter(|(k, v)| live.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let extra: Vec<&String> = live.keys().filter(|k| !want.contains_key(*k)).collect();
+            if changed.is_empty() && extra.is_empty() {
+                ap.unchanged += 1;
+                return Ok(());
+            }
+            let mut fields: Vec<String> = changed.keys().cloned().collect();
+            fields.extend(extra.iter().map(|k| format!("-{k}")));
+            ap.record("localizationTexts", locale, "update", fields);
+            if ap.plan {
+                return Ok(());
+            }
+            if !changed.is_empty() {
+                ap.send(Method::Post, &p, Some(&Value::Object(changed)))
+                    .await?;
+            }
+            for k in extra {
+                ap.send(Method::Delete, &format!("{p}/{}", encode_segment(k)), None)
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = r {
+            ap.fail("localizationTexts", locale, e)?;
+        }
+    }
+    Ok(())
+}
+
+/// An organization, then its members (by username) and identity providers (by alias), exact.
+async fn sync_organization(
+    ap: &mut Applier<'_>,
+    alias: &str,
+    d: &Value,
+    live: Option<&Value>,
+) -> CliResult {
+    const SEPARATE: &[&str] = &["members", "identityProviders"];
+    let body = without(d, SEPARATE);
+    let find_id = |all: &[Value]| {
+        all.iter()
+            .find(|o| o["alias"] == alias)
+            .and_then(|o| o["id"].as_str())
+            .map(str::to_owned)
+    };
+    let id = match live {
+        None => {
+            ap.record("organizations", alias, "create", vec![]);
+            if ap.plan {
+                return Ok(());
+            }
+            match ap.send(Method::Post, "/organizations", Some(&body)).await? {
+                Some(id) => id,
+                None => {
+                    let all = list_all(ap.kc, &ap.path("/organizations"), &[], None).await?;
+                    find_id(&all).ok_or_else(|| {
+                        CliError::server(format!("organization `{alias}` was not created"))
+                    })?
+                }
+            }
+        }
+        Some(l) => {
+            let all = list_all(ap.kc, &ap.path("/organizations"), &[], None).await?;
+            let id = find_id(&all)
+                .ok_or_else(|| CliError::not_found(format!("organization `{alias}`")))?;
+            let fields = changed_fields(&body, l, "", SEPARATE);
+            if fields.is_empty() {
+                ap.unchanged += 1;
+            } else {
+                ap.record("organizations", alias, "update", fields);
+                if !ap.plan {
+                    let p = format!("/organizations/{}", encode_segment(&id));
+                    let mut cur = ap.get(&p).await?;
+                    merge_patch(&mut cur, &body);
+                    ap.send(Method::Put, &p, Some(&cur)).await?;
+                }
+            }
+            id
+        }
+    };
+    let base = format!("/organizations/{}", encode_segment(&id));
+    let names = |v: &Value, key: &str| -> BTreeSet<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x[key].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Members.
+    if let Some(want) = d.get("members") {
+        let want = names(want, "username");
+        let live_members = if live.is_some() {
+            list_all(ap.kc, &ap.path(&format!("{base}/members")), &[], None).await?
+        } else {
+            Vec::new()
+        };
+        let have: BTreeMap<String, String> = live_members
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m["username"].as_str()?.to_owned(),
+                    m["id"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        for u in want.iter().filter(|u| !have.contains_key(*u)) {
+            ap.record(
+                "organizations",
+                alias,
+                "update",
+                vec![format!("member {u}")],
+            );
+            if !ap.plan {
+                let found = ap
+                    .kc
+                    .raw()
+                    .get(ap.path("/users"))
+                    .query("username", u)
+                    .query("exact", "true")
+                    .realm(&ap.realm)
+                    .send_json::<Value>()
+                    .await?;
+                let uid = found
+                    .as_array()
+                    .and_then(|a| a.first())
+                    .and_then(|x| x["id"].as_str())
+                    .ok_or_else(|| {
+                        CliError::not_found(format!("user `{u}` (member of `{alias}`)"))
+                    })?
+                    .to_owned();
+                ap.send(
+                    Method::Post,
+                    &format!("{base}/members"),
+                    Some(&Value::String(uid)),
+                )
+                .await?;
+            }
+        }
+        for (u, uid) in have.iter().filter(|(u, _)| !want.contains(*u)) {
+            ap.record(
+                "organizations",
+                alias,
+                "update",
+                vec![format!("not member {u}")],
+            );
+            if !ap.plan {
+                ap.send(
+                    Method::Delete,
+                    &format!("{base}/members/{}", encode_segment(uid)),
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    // Identity providers.
+    if let Some(want) = d.get("identityProviders") {
+        let want = names(want, "alias");
+        let have = if live.is_some() {
+            names(
+                &ap.get(&format!("{base}/identity-providers")).await?,
+                "alias",
+            )
+        } else {
+            BTreeSet::new()
+        };
+        for a in want.difference(&have) {
+            ap.record(
+                "organizations",
+                alias,
+                "update",
+                vec![format!("identity provider {a}")],
+            );
+            if !ap.plan {
+                ap.send(
+                    Method::Post,
+                    &format!("{base}/identity-providers"),
+                    Some(&Value::String(a.clone())),
+                )
+                .await?;
+            }
+        }
+        for a in have.difference(&want) {
+            ap.record(
+                "organizations",
+                alias,
+                "update",
+                vec![format!("no identity provider {a}")],
+            );
+            if !ap.plan {
+                ap.send(
+                    Method::Delete,
+                    &format!("{base}/identity-providers/{}", encode_segment(a)),
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a client's authorization settings exactly the document's: Keycloak's import endpoint
+/// creates and updates by name; what the live client has beyond the document (such as the
+/// default resource and policies Keycloak adds when authorization is switched on) is deleted.
+async fn sync_authz(ap: &mut Applier<'_>, cid: &str, want: &Value) -> CliResult {
+    let Some(uuid) = ap.clients.get(cid).cloned() else {
+        if ap.plan {
+            return Ok(());
+        }
+        return Err(CliError::not_found(format!("no client `{cid}`")));
+    };
+    let live = Live::new(ap.kc, &ap.realm, false);
+    let mut want = want.clone();
+    super::snapshot::normalize_authz(&mut want);
+    let have = live.authz_settings(&uuid).await?;
+    if same(&want, &have) {
+        ap.unchanged += 1;
+        return Ok(());
+    }
+    let mut fields = Vec::new();
+    for k in ["resources", "scopes", "policies"] {
+        if !same(&want[k], &have[k]) {
+            fields.push(format!("authorizationSettings.{k}"));
+        }
+    }
+    if fields.is_empty() {
+        fields.push("authorizationSettings".to_owned());
+    }
+    ap.record("clients", cid, "update", fields);
+    if ap.plan {
+        return Ok(());
+    }
+    let rs = format!("/clients/{}/authz/resource-server", encode_segment(&uuid));
+    ap.send(Method::Post, &format!("{rs}/import"), Some(&want))
+        .await?;
+    // Delete what the document does not name: permissions and policies first (they refer to
+    // resources and scopes), then resources, then scopes.
+    let wanted = |k: &str| -> BTreeSet<String> {
+        want[k]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (list, item, key) in [
+        ("policy", "policy", "policies"),
+        ("resource", "resource", "resources"),
+        ("scope", "scope", "scopes"),
+    ] {
+        let keep = wanted(key);
+        let all = list_all(ap.kc, &ap.path(&format!("{rs}/{list}")), &[], None).await?;
+        for x in all {
+            let (Some(name), Some(id)) = (
+                x["name"].as_str(),
+                x["id"].as_str().or_else(|| x["_id"].as_str()),
+            ) else {
+                continue;
+            };
+            if !keep.contains(name) {
+                match ap
+                    .send(
+                        Method::Delete,
+                        &format!("{rs}/{item}/{}", encode_segment(id)),
+                        None,
+                    )
+                    .await
+                {
+                    Ok(_) => {}
+                    // A permission deleted with the policy it depended on.
+                    Err(e) if e.code == crate::exit::Code::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
     Ok(())
 }
 

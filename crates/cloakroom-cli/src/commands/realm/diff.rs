@@ -21,6 +21,7 @@ pub const COLLECTIONS: &[&str] = &[
     "identityProviderMappers",
     "authenticationFlows",
     "authenticatorConfig",
+    "organizations",
     "users",
 ];
 
@@ -119,6 +120,10 @@ pub fn sections(doc: &Value) -> Sections {
     s.insert(
         "authenticatorConfig",
         keyed(doc.get("authenticatorConfig"), field("alias")),
+    );
+    s.insert(
+        "organizations",
+        keyed(doc.get("organizations"), field("alias")),
     );
     s.insert("users", keyed(doc.get("users"), field("username")));
     s

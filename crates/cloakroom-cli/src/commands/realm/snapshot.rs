@@ -23,6 +23,8 @@ const VOLATILE: &[&str] = &[
     "disableableCredentialTypes",
     "notBefore",
     "userProfileMetadata",
+    // An identity provider's organization: carried by the organization's `identityProviders`.
+    "organizationId",
 ];
 
 /// Removes server-assigned fields from an object (and from its protocol mappers).
@@ -211,6 +213,9 @@ impl<'a> Live<'a> {
                     }
                 }
             }
+            if c["authorizationServicesEnabled"] == true {
+                c["authorizationSettings"] = self.authz_settings(&id).await?;
+            }
             if !self.include_secrets {
                 if let Value::Object(m) = c {
                     m.remove("secret");
@@ -256,7 +261,80 @@ impl<'a> Live<'a> {
         let (flows, configs) = self.flows().await?;
         doc.insert("authenticationFlows".into(), Value::Array(flows));
         doc.insert("authenticatorConfig".into(), Value::Array(configs));
+        // Realm-specific texts of every locale that has some.
+        doc.insert("localizationTexts".into(), self.localization().await?);
+        if doc.get("organizationsEnabled") == Some(&Value::Bool(true)) {
+            doc.insert(
+                "organizations".into(),
+                Value::Array(self.organizations().await?),
+            );
+        }
         Ok(doc)
+    }
+
+    /// A client's authorization services (resources, scopes, policies and permissions), in
+    /// Keycloak's own export shape, which names everything instead of using ids; sorted by name.
+    pub async fn authz_settings(&self, client_uuid: &str) -> CliResult<Value> {
+        let mut s = self
+            .get(&format!(
+                "/clients/{}/authz/resource-server/settings",
+                encode_segment(client_uuid)
+            ))
+            .await?;
+        normalize_authz(&mut s);
+        Ok(s)
+    }
+
+    /// `{locale: {key: text}}` of the realm's own localization texts.
+    async fn localization(&self) -> CliResult<Value> {
+        let mut out = Map::new();
+        if let Value::Array(locales) = self.get("/localization").await? {
+            for l in locales.iter().filter_map(Value::as_str) {
+                let texts = self
+                    .get(&format!("/localization/{}", encode_segment(l)))
+                    .await?;
+                if texts.as_object().is_some_and(|m| !m.is_empty()) {
+                    out.insert(l.to_owned(), texts);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// Organizations with their domains, attributes, members (by username) and linked identity
+    /// providers (by alias), sorted by alias.
+    async fn organizations(&self) -> CliResult<Vec<Value>> {
+        let mut orgs = self
+            .all("/organizations", &[("briefRepresentation", "false")])
+            .await?;
+        for o in orgs.iter_mut() {
+            let id = o["id"].as_str().unwrap_or("").to_owned();
+            let base = format!("/organizations/{}", encode_segment(&id));
+            let mut members: Vec<Value> = self
+                .all(&format!("{base}/members"), &[])
+                .await?
+                .iter()
+                .filter_map(|m| Some(json!({"username": m["username"].as_str()?})))
+                .collect();
+            sort_by_key(&mut members, "username");
+            let mut idps: Vec<Value> = match self.get(&format!("{base}/identity-providers")).await?
+            {
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|i| Some(json!({"alias": i["alias"].as_str()?})))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            sort_by_key(&mut idps, "alias");
+            strip(o);
+            if let Some(Value::Array(d)) = o.get_mut("domains") {
+                sort_by_key(d, "name");
+            }
+            o["members"] = Value::Array(members);
+            o["identityProviders"] = Value::Array(idps);
+        }
+        sort_by_key(&mut orgs, "alias");
+        Ok(orgs)
     }
 
     /// Roles with their composites by name.
@@ -465,6 +543,43 @@ impl<'a> Live<'a> {
             o.insert("clientRoles".into(), Value::Object(client_roles));
         }
         u
+    }
+}
+
+/// Sorts an authorization export by name (resources, their scopes, scopes, policies) and the
+/// name lists inside policy configs, which Keycloak returns in no fixed order.
+pub fn normalize_authz(s: &mut Value) {
+    if let Value::Object(m) = s {
+        m.remove("id");
+        m.remove("clientId");
+        m.remove("name");
+    }
+    for section in ["resources", "scopes", "policies"] {
+        if let Some(Value::Array(items)) = s.get_mut(section) {
+            for it in items.iter_mut() {
+                if let Value::Object(m) = it {
+                    m.remove("_id");
+                    m.remove("id");
+                    if let Some(Value::Array(sc)) = m.get_mut("scopes") {
+                        sort_by_key(sc, "name");
+                    }
+                    if let Some(Value::Object(cfg)) = m.get_mut("config") {
+                        for (_, v) in cfg.iter_mut() {
+                            // Config values that are JSON lists of names are sets.
+                            let Some(text) = v.as_str() else { continue };
+                            if let Ok(Value::Array(mut names)) = serde_json::from_str::<Value>(text)
+                            {
+                                if names.iter().all(Value::is_string) {
+                                    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                                    *v = Value::String(Value::Array(names).to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            sort_by_key(items, "name");
+        }
     }
 }
 

@@ -204,7 +204,16 @@ async fn brute_force_detection() {
         assert!(password_grant(&realm, &grace, "wrong").await.is_err());
     }
     assert!(password_grant(&realm, &heidi, "wrong").await.is_err());
-    let status = ad.user_status(&grace_id).send().await.unwrap();
+    // Keycloak records login failures on a background queue: under load the count lags the
+    // failed grants a little, so wait for it (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        let s = ad.user_status(&grace_id).send().await.unwrap();
+        if s["numFailures"] == 2 || std::time::Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     assert_eq!(status["numFailures"], 2, "{status:?}");
     assert!(status.contains_key("disabled") && status.contains_key("lastFailure"));
     assert_eq!(
