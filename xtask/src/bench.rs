@@ -43,6 +43,8 @@ struct Opts {
     /// Users read and written back in the GET → PUT scenario (at most M).
     p: usize,
     reps: usize,
+    /// Realm sizes of the memory-at-scale rows (peak RSS listing every user).
+    mem: Vec<usize>,
 }
 
 fn env_usize(name: &str) -> Result<Option<usize>> {
@@ -56,6 +58,17 @@ fn env_usize(name: &str) -> Result<Option<usize>> {
     }
 }
 
+fn parse_sizes(v: &str) -> Result<Vec<usize>> {
+    v.split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<usize>()
+                .with_context(|| format!("memory size {x:?} is not a number"))
+        })
+        .filter(|r| !matches!(r, Ok(0)))
+        .collect()
+}
+
 fn parse(args: &[String]) -> Result<Opts> {
     let full =
         std::env::var("BENCH_FULL").is_ok_and(|v| v == "1") || args.iter().any(|a| a == "--full");
@@ -64,7 +77,15 @@ fn parse(args: &[String]) -> Result<Opts> {
         m: env_usize("BENCH_M")?.unwrap_or(if full { 10_000 } else { 2000 }),
         p: env_usize("BENCH_P")?.unwrap_or(if full { 500 } else { 200 }),
         reps: env_usize("BENCH_REPS")?.unwrap_or(3),
+        mem: if full {
+            vec![10_000, 100_000]
+        } else {
+            vec![10_000]
+        },
     };
+    if let Ok(v) = std::env::var("BENCH_MEM") {
+        o.mem = parse_sizes(&v)?;
+    }
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut num = |name: &str| -> Result<usize> {
@@ -78,8 +99,15 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--m" => o.m = num("--m")?,
             "--p" => o.p = num("--p")?,
             "--reps" => o.reps = num("--reps")?.max(1),
+            "--mem" => {
+                let v = it.next().context("--mem needs sizes, e.g. 10000,100000")?;
+                o.mem = parse_sizes(v)?;
+            }
             "-h" | "--help" => {
-                println!("usage: cargo xtask bench [--full] [--n N] [--m M] [--p P] [--reps R]");
+                println!(
+                    "usage: cargo xtask bench [--full] [--n N] [--m M] [--p P] [--reps R] [--mem SIZES]\n\
+                     --mem 10000,100000: realm sizes of the memory rows (0 = none); --chart-only redraws the chart"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown bench option {other} (try --help)"),
@@ -119,7 +147,9 @@ fn rust_bin() -> PathBuf {
 
 fn install_rust() -> Result<()> {
     let root = crate::repo_root();
-    println!("bench: building bench/rust (baseline and cloakroom)");
+    println!(
+        "bench: building bench/rust (baseline, cloakroom async and blocking, the keycloak crate)"
+    );
     run_ok(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["build", "--release", "--locked", "--manifest-path"])
@@ -530,7 +560,7 @@ fn write_reports(
         };
         if let (Some(b), Some(cr)) = (base, med("cloakroom")) {
             let within = cr <= b * 1.05;
-            let peers: Vec<(&str, f64)> = ["python-keycloak", "ts-admin-client"]
+            let peers: Vec<(&str, f64)> = ["keycloak-crate", "python-keycloak", "ts-admin-client"]
                 .iter()
                 .filter_map(|p| med(p).map(|m| (*p, m)))
                 .collect();
@@ -599,6 +629,20 @@ fn write_reports(
             if all_one { "met" } else { "missed" }
         )?;
     }
+    let rate = |c: &str| {
+        extra
+            .iter()
+            .find(|r| r["section"] == "verify" && r["contender"] == c)
+            .and_then(|r| r["value"].as_f64())
+    };
+    if let (Some(cr), Some(o)) = (rate("cloakroom"), rate("openssl")) {
+        writeln!(
+            targets,
+            "- RS256 verification: cloakroom {cr:.0}/s = {:.0}% of `openssl speed rsa2048` ({o:.0}/s) — ≥ 90%: **{}**",
+            100.0 * cr / o,
+            if cr >= 0.9 * o { "met" } else { "missed" }
+        )?;
+    }
     writeln!(md, "\n## Targets (reported, not asserted)\n\n{targets}")?;
     writeln!(md, "## Notes\n")?;
     for n in notes {
@@ -633,6 +677,21 @@ pub fn run(args: &[String]) -> Result<()> {
     let result = bench(&opts, &server.state, started);
     let stopped = server.stop_if_owned();
     result.and(stopped)
+}
+
+/// How each contender's `list` holds the users, for the memory rows.
+fn memory_note(contender: &str) -> &'static str {
+    match contender {
+        "cloakroom" => "users().list().stream(), counted as they come: no user kept",
+        "cloakroom-blocking" => {
+            "kc.wait(users().list().stream() counted): no user kept; plus its 1-worker runtime"
+        }
+        "keycloak-crate" => "users_get() first/max loop collecting into one Vec",
+        "baseline" => "collects every page into one Vec",
+        "python-keycloak" => "a_get_users({}) returns one list of all",
+        "ts-admin-client" => "first/max loop collecting into one array",
+        _ => "",
+    }
 }
 
 fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Result<()> {
@@ -719,17 +778,55 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
                 "value": median(samples) / 1024.0,
                 "unit": "MiB",
                 "samples": samples.iter().map(|k| k / 1024.0).collect::<Vec<_>>(),
-                "note": match contender {
-                    "cloakroom" => "users().list().stream(), counted as they come: no user kept",
-                    "cloakroom-blocking" => "kc.wait(users().list().stream() counted): no user kept; plus its 1-worker runtime",
-                    "keycloak-crate" => "users_get() first/max loop collecting into one Vec",
-                    "baseline" => "collects every page into one Vec",
-                    "python-keycloak" => "a_get_users({}) returns one list of all",
-                    "ts-admin-client" => "first/max loop collecting into one array",
-                    _ => "",
-                },
+                "note": memory_note(contender),
             }));
         }
+    }
+
+    // Memory at scale: peak RSS of each contender's `list` of every user of a bigger realm.
+    for &size in &opts.mem {
+        let realm = format!("bench-mem-{size}");
+        println!("bench: seeding {realm} with {size} users");
+        let (secs, _, _) = sample(&env, "baseline", "seed", &realm, size, 8)?;
+        println!("bench: seeded in {secs:.1} s");
+        // One unmeasured listing first, so no contender pays for the server's cold caches.
+        sample(&env, "baseline", "list", &realm, size, 1)?;
+        for contender in CONTENDERS {
+            let (s, k, _, rss) = sample_rss(&env, contender, "list", &realm, size, 1)?;
+            println!(
+                "bench: list {realm} {contender:<18} {s:8.3} s ({k} users), peak RSS {rss:?} KiB"
+            );
+            if let Some(r) = rss {
+                extra.push(json!({
+                    "section": "memory",
+                    "scenario": format!("peak RSS of the process listing all {size} users"),
+                    "contender": contender,
+                    "value": r as f64 / 1024.0,
+                    "unit": "MiB",
+                    "samples": [r as f64 / 1024.0],
+                    "note": format!("{}; {k} users in {s:.1} s", memory_note(contender)),
+                }));
+            }
+        }
+    }
+    let mut failed_parts = Vec::new();
+    println!("bench: RS256 verification (bench/verify/run.sh)");
+    match crate::bench_extra::verify_rows(3) {
+        Ok(rows) => extra.extend(rows),
+        Err(e) => failed_parts.push(format!("RS256 verification rows: {e:#}")),
+    }
+    let cli_size = opts.mem.first().copied().unwrap_or(opts.m);
+    let cli_realm = if opts.mem.is_empty() {
+        "bench-list".to_owned()
+    } else {
+        format!("bench-mem-{cli_size}")
+    };
+    println!(
+        "bench: CLI vs kcadm.sh and realm export of {cli_realm} (crates/cloakroom-cli/bench/run.sh)"
+    );
+    match crate::bench_extra::cli_rows(state, 10, &cli_realm, cli_size) {
+        Ok(rows) => extra.extend(rows),
+        Err(e) => failed_parts.push(format!("CLI rows: {e:#}")),
     }
 
     // Which "get everything" calls truncate.
@@ -771,11 +868,12 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         ),
         "Every contender logs in once with the admin account (admin-cli, password grant) before its clock starts; \
          the baseline re-fetches its one token only if it is within 10 s of expiry (master's 60 s lifespan), \
-         the TypeScript client re-authenticates on a 50 s timer as its README suggests, the libraries refresh on their own."
+         the TypeScript client re-authenticates on a 50 s timer as its README suggests, cloakroom and python-keycloak \
+         refresh on their own; the keycloak crate's KeycloakAdminToken never refreshes (no sample here lasts 60 s)."
             .into(),
         "create: `bench-create` is deleted and recreated before every sample; users carry username, email, first and \
          last name, no credentials (no password hashing in the server). Concurrency 8 = 8 requests in flight \
-         (buffer_unordered / asyncio.Semaphore / 8 promise workers) on one client."
+         (buffer_unordered / asyncio.Semaphore / 8 promise workers / 8 std threads for cloakroom-blocking) on one client."
             .into(),
         "The server is a dev-mode Keycloak with H2 on the same 2-core machine as the clients, so most of every \
          create is server time; the ratios show client overhead on top of that, not the clients' raw speed."
@@ -792,10 +890,18 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         "GET → PUT: the first P users of `bench-list` (ids read before the clock), each read and written back with a \
          new firstName, one at a time. Memory: peak RSS (VmHWM / ru_maxrss / maxRSS) of each contender's `list` \
          process, start-up included.".into(),
-        "Not yet measured here: the `keycloak` crate, cloakroom's blocking facade, memory at 100,000 users \
-         (issue 7 lists them). RS256 verify and CLI token/export have their own scripts: bench/verify/run.sh and \
-         crates/cloakroom-cli/bench/run.sh."
-            .into(),
+        format!(
+            "Memory at scale: realms bench-mem-N seeded by the baseline (8 in flight, kept for later runs); one \
+             `list` sample per contender; sizes {:?} (--full adds 100,000; --mem sets them). RS256: bench/verify/run.sh \
+             (3 s each, one token, one key, warm JWKS). CLI: crates/cloakroom-cli/bench/run.sh, 10 runs each, \
+             whole processes incl. JVM start for kcadm.sh.{}",
+            opts.mem,
+            if failed_parts.is_empty() {
+                String::new()
+            } else {
+                format!(" NOT MEASURED in this run: {}", failed_parts.join("; "))
+            }
+        ),
     ];
     let total = started.elapsed().as_secs_f64();
     write_reports(

@@ -8,6 +8,7 @@
 //! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
 
 mod bench;
+mod bench_extra;
 mod chart;
 mod codegen;
 mod coverage;

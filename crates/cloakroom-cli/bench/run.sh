@@ -61,7 +61,7 @@ else
 fi
 
 echo "== export of $USERS users"
-realm=bench-export-$USERS
+realm=${REALM:-bench-export-$USERS}
 if ! CLOAKROOM_CONFIG_DIR=$warm_dir "$B" --server "$URL" --user "$ADMIN" api GET "/admin/realms/$realm/users/count" >"$work/count" 2>/dev/null \
     || [ "$(cat "$work/count")" -lt "$USERS" ]; then
     echo "seeding $realm with $USERS users (realm apply; kept for later runs)"
