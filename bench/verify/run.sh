@@ -21,8 +21,8 @@ fi
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/key.pem" 2>/dev/null
 
 echo "== cloakroom"
-BENCH_KEY_PEM=$OUT/key.pem BENCH_OUT=$OUT BENCH_SECONDS=$SECS \
-    cargo bench -q -p cloakroom --bench verify 2>/dev/null | grep -E "verifications/s"
+BENCH_KEY_PEM=$OUT/key.pem BENCH_OUT=$OUT BENCH_SECONDS=$SECS BENCH_BREAKDOWN=1 \
+    cargo bench -q -p cloakroom --bench verify 2>/dev/null | grep -E "verifications/s|decodes/s"
 
 echo "== openssl"
 openssl speed -seconds "$SECS" rsa2048 2>/dev/null | awk '

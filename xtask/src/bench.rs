@@ -638,9 +638,16 @@ fn write_reports(
     if let (Some(cr), Some(o)) = (rate("cloakroom"), rate("openssl")) {
         writeln!(
             targets,
-            "- RS256 verification: cloakroom {cr:.0}/s = {:.0}% of `openssl speed rsa2048` ({o:.0}/s) — ≥ 90%: **{}**",
+            "- RS256 verification: cloakroom's whole JwtVerifier::verify {cr:.0}/s = {:.0}% of `openssl speed rsa2048` \
+             ({o:.0}/s) — ≥ 90%: **{}**{}",
             100.0 * cr / o,
-            if cr >= 0.9 * o { "met" } else { "missed" }
+            if cr >= 0.9 * o { "met" } else { "missed" },
+            rate("cloakroom (signature only)").map_or(String::new(), |s| format!(
+                "; its signature check alone (SHA-256 of the token included, which openssl speed does not do) \
+                 {s:.0}/s = {:.0}%: **{}**",
+                100.0 * s / o,
+                if s >= 0.9 * o { "met" } else { "missed" }
+            ))
         )?;
     }
     writeln!(md, "\n## Targets (reported, not asserted)\n\n{targets}")?;

@@ -86,7 +86,9 @@ pub fn verify_rows(seconds: u32) -> Result<Vec<Value>> {
         .map(|(_, v)| *v);
     let mut rows = Vec::new();
     for (label, v) in &rates {
-        let contender = if label.starts_with("cloakroom") {
+        let contender = if label.starts_with("cloakroom signature check alone") {
+            "cloakroom (signature only)"
+        } else if label.starts_with("cloakroom") {
             "cloakroom"
         } else if label.starts_with("openssl") {
             "openssl"

@@ -131,7 +131,10 @@ fn breakdown(token: &str, jwks: &serde_json::Value) {
         std::hint::black_box(cloakroom::oidc::insecure_decode(token).unwrap());
     });
     println!(
-        "  breakdown: aws-lc-rs RSA verify alone (parsed key) {rsa:.0}/s; decode alone {decode:.0}/s"
+        "cloakroom signature check alone (aws-lc-rs RSA PKCS#1 v1.5 + SHA-256 of the signing input, parsed key): {rsa:.0} verifications/s"
+    );
+    println!(
+        "cloakroom token decode alone (base64url + header + claims, no signature): {decode:.0} decodes/s"
     );
 }
 
