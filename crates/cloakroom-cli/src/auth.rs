@@ -640,7 +640,7 @@ pub fn decode_jwt(token: &str) -> Option<(serde_json::Value, serde_json::Value)>
     let (header, claims) = cloakroom::oidc::insecure_decode(token).ok()?;
     Some((
         serde_json::Value::Object(header.raw),
-        serde_json::Value::Object(claims.raw),
+        serde_json::Value::Object(claims.into_raw()),
     ))
 }
 

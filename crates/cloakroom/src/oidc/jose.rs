@@ -121,7 +121,8 @@ pub struct Header {
 /// A JWT split into its parts, nothing checked yet.
 pub(crate) struct Parsed<'a> {
     pub header: Header,
-    pub payload: Map<String, Value>,
+    /// The payload's JSON bytes, not parsed yet.
+    pub payload: Vec<u8>,
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
 }
@@ -156,9 +157,7 @@ pub(crate) fn parse_jwt(token: &str) -> std::result::Result<Parsed<'_>, VerifyEr
         Some(_) => return Err(malformed("`kid` is not a string")),
     };
     let typ = raw.get("typ").and_then(Value::as_str).map(str::to_owned);
-    let payload_bytes = b64url_decode(p).map_err(|_| malformed("payload is not base64url"))?;
-    let payload: Map<String, Value> = serde_json::from_slice(&payload_bytes)
-        .map_err(|_| malformed("payload is not a JSON object"))?;
+    let payload = b64url_decode(p).map_err(|_| malformed("payload is not base64url"))?;
     let signature = b64url_decode(s).map_err(|_| malformed("signature is not base64url"))?;
     Ok(Parsed {
         header: Header { alg, kid, typ, raw },

@@ -275,7 +275,8 @@ impl JwtVerifier {
         if !key.verify(alg, parsed.signing_input, &parsed.signature) {
             return Err(VerifyError::Signature.into());
         }
-        let claims = Claims::from_map(parsed.payload);
+        let claims = Claims::from_payload(parsed.payload)
+            .map_err(|_| VerifyError::Malformed("payload is not a JSON object".into()))?;
         self.check_claims(&claims).await?;
         Ok(claims)
     }
@@ -359,7 +360,7 @@ impl JwtVerifier {
             return Err(VerifyError::NotYetValid.into());
         }
         for name in &i.required {
-            if c.raw.get(name).is_none_or(Value::is_null) {
+            if c.get(name).is_none_or(Value::is_null) {
                 return Err(VerifyError::Claim(format!("`{name}` is missing")).into());
             }
         }
@@ -500,5 +501,7 @@ pub fn insecure_decode(token: &str) -> Result<(Header, Claims)> {
         return Err(VerifyError::Malformed("token is too large".into()).into());
     }
     let p = jose::parse_jwt(token)?;
-    Ok((p.header, Claims::from_map(p.payload)))
+    let claims = Claims::from_payload(p.payload)
+        .map_err(|_| VerifyError::Malformed("payload is not a JSON object".into()))?;
+    Ok((p.header, claims))
 }

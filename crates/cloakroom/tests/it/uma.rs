@@ -86,7 +86,7 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
         .verify(rpt.access_token.expose_secret())
         .await
         .unwrap();
-    let perms = &claims.raw["authorization"]["permissions"];
+    let perms = &claims.raw()["authorization"]["permissions"];
     assert!(
         perms
             .as_array()
