@@ -26,6 +26,10 @@ fn colour(contender: &str) -> &'static str {
         "ts-admin-client" => "#2ca02c",
         "keycloak-crate" => "#d62728",
         "kcadm.sh" => "#9467bd",
+        "cloakroom CLI" => "#1f77b4",
+        "cloakroom (signature only)" => "#aec7e8",
+        "openssl" => "#8c564b",
+        "bash + curl" => "#7f7f7f",
         _ => "#bcbd22",
     }
 }
@@ -213,25 +217,26 @@ pub fn chart_svg(latest: &Value) -> String {
         );
     }
 
-    // Further panels: the `extra` rows, by section.
+    // Further panels: the `extra` rows, by section and unit (one scale per panel).
     let extra = latest["extra"].as_array().cloned().unwrap_or_default();
-    let mut sections: Vec<String> = Vec::new();
+    let key = |r: &Value| {
+        (
+            r["section"].as_str().unwrap_or("other").to_string(),
+            r["unit"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let mut sections: Vec<(String, String)> = Vec::new();
     for r in &extra {
-        let s = r["section"].as_str().unwrap_or("other").to_string();
-        if !sections.contains(&s) {
-            sections.push(s);
+        let k = key(r);
+        if !sections.contains(&k) {
+            sections.push(k);
         }
     }
-    for sec in &sections {
+    for (sec, unit) in &sections {
         let rows: Vec<&Value> = extra
             .iter()
-            .filter(|r| r["section"].as_str().unwrap_or("other") == sec)
+            .filter(|r| key(r) == (sec.clone(), unit.clone()))
             .collect();
-        let unit = rows
-            .first()
-            .and_then(|r| r["unit"].as_str())
-            .unwrap_or("")
-            .to_string();
         let mut names: Vec<String> = Vec::new();
         for r in &rows {
             let s = r["scenario"].as_str().unwrap_or("").to_string();
@@ -279,7 +284,7 @@ pub fn chart_svg(latest: &Value) -> String {
     )
 }
 
-fn groups_empty(scenarios: &[String], sections: &[String]) -> bool {
+fn groups_empty<T>(scenarios: &[String], sections: &[T]) -> bool {
     scenarios.is_empty() && sections.is_empty()
 }
 
