@@ -264,7 +264,7 @@ pub fn chart_svg(latest: &Value) -> String {
             &mut body,
             y,
             &format!("{sec} ({unit})"),
-            &unit,
+            unit,
             &groups,
             None,
         );
