@@ -10,7 +10,8 @@
 //!
 //! Every sample is one process; its time is the operation only, after the contender has logged
 //! in (the process wall time, start-up and login included, is kept next to it). Samples are
-//! interleaved (rep 1 of every contender, then rep 2, …) so drift in the server hits all alike.
+//! interleaved (rep 1 of every contender, then rep 2, …, the order rotated each rep) so drift in
+//! the server hits all alike.
 //! Writes `bench/results/latest.json` (raw samples, median, spread, machine, versions) and
 //! `bench/results/latest.md` (ratios against the baseline). Targets are reported, not asserted.
 //! Defaults N=200, M=2000, P=200 (GET → PUT), 3 reps; `--full` (or `BENCH_FULL=1`) is the issue's
@@ -686,6 +687,14 @@ pub fn run(args: &[String]) -> Result<()> {
     result.and(stopped)
 }
 
+/// The contenders in the order of repetition `rep` (1-based): rotated by one each time, so no
+/// contender always runs first (on a server that the previous contender just warmed up, or
+/// just filled with work).
+fn order(rep: usize) -> impl Iterator<Item = &'static str> {
+    let n = CONTENDERS.len();
+    (0..n).map(move |i| CONTENDERS[(i + rep - 1) % n])
+}
+
 /// How each contender's `list` holds the users, for the memory rows.
 fn memory_note(contender: &str) -> &'static str {
     match contender {
@@ -740,7 +749,7 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
     for rep in 1..=opts.reps {
         for c in [1usize, 8] {
             let scenario = format!("create {} users, concurrency {c}", opts.n);
-            for contender in CONTENDERS {
+            for contender in order(rep) {
                 sample(&env, "baseline", "reset", "bench-create", 0, 1)?;
                 let (s, k, w) = sample(&env, contender, "create", "bench-create", opts.n, c)?;
                 println!("bench: rep {rep} {scenario:<34} {contender:<16} {s:8.3} s ({k} users)");
@@ -751,7 +760,7 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
             }
         }
         let scenario = format!("list all {} users", opts.m);
-        for contender in CONTENDERS {
+        for contender in order(rep) {
             let (s, k, w, rss) = sample_rss(&env, contender, "list", "bench-list", opts.m, 1)?;
             if let Some(r) = rss {
                 rss_kib.entry(contender).or_default().push(r as f64);
@@ -763,7 +772,7 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         }
         let p = opts.p.min(opts.m);
         let scenario = format!("GET → PUT {p} users, concurrency 1");
-        for contender in CONTENDERS {
+        for contender in order(rep) {
             let (s, k, w) = sample(&env, contender, "getput", "bench-list", p, 1)?;
             println!("bench: rep {rep} {scenario:<34} {contender:<16} {s:8.3} s ({k} users)");
             let i = cell(&mut cells, &scenario, contender, p as u64);
