@@ -472,15 +472,31 @@ async fn bare_create(
     Ok(done.len())
 }
 
+/// Users per page of the `list` op (`BENCH_PAGE`, default 100: what every peer uses).
+fn page_size() -> usize {
+    std::env::var("BENCH_PAGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(100)
+}
+
+/// `BENCH_BRIEF=1`: list brief user representations (the memory rows at 100,000 users).
+fn brief() -> bool {
+    std::env::var("BENCH_BRIEF").is_ok_and(|v| v == "1")
+}
+
 async fn bare_list(b: &Bare, realm: &str) -> Res<Vec<Value>> {
     let mut all = Vec::new();
     let mut first = 0;
+    let size = page_size();
     loop {
         let t = b.token().await?;
         let page: Vec<Value> = b
             .http
             .get(format!("{}/admin/realms/{realm}/users", b.url))
-            .query(&[("first", first), ("max", 100)])
+            .query(&[("first", first), ("max", size)])
+            .query(&[("briefRepresentation", brief())])
             .bearer_auth(&t)
             .send()
             .await?
@@ -489,10 +505,10 @@ async fn bare_list(b: &Bare, realm: &str) -> Res<Vec<Value>> {
             .await?;
         let len = page.len();
         all.extend(page);
-        if len < 100 {
+        if len < size {
             return Ok(all);
         }
-        first += 100;
+        first += size;
     }
 }
 
@@ -580,7 +596,8 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
             // The streaming path: every page is fetched and each user decoded, none kept.
             users
                 .list()
-                .stream()
+                .brief_representation(brief())
+                .stream_pages(page_size() as u32)
                 .try_fold(
                     0usize,
                     |n, _user: UserRepresentation| async move { Ok(n + 1) },
