@@ -127,6 +127,29 @@ pub fn cli_rows(
     users: usize,
 ) -> Result<Vec<Value>> {
     let root = crate::repo_root();
+    // run.sh reads wall time and peak RSS from GNU time (Debian package `time`).
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        println!("bench: installing GNU time (/usr/bin/time) for the CLI rows");
+        let root_user = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        let mut apt = if root_user {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        let ok = apt
+            .args(["install", "-y", "-q", "--no-install-recommends", "time"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            bail!("/usr/bin/time is missing and `apt-get install time` failed: install GNU time");
+        }
+    }
     let out = Command::new("bash")
         .arg(root.join("crates/cloakroom-cli/bench/run.sh"))
         .env("CLOAKROOM_BENCH_URL", &state.url)
