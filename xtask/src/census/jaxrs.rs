@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::classfile::{ACC_BRIDGE, ACC_STATIC, ACC_SYNTHETIC, Annotation, Class, Method};
+use super::classfile::{
+    ACC_BRIDGE, ACC_INTERFACE, ACC_STATIC, ACC_SYNTHETIC, Annotation, Class, Method,
+};
 use super::jars::Classes;
 use super::locate::Targets;
 use super::providers;
@@ -371,9 +373,12 @@ impl<'a> Walk<'a> {
             if c.is_abstract() {
                 continue;
             }
+            // A class-level `@Path` is not inherited from a superclass (JAX-RS), but RESTEasy
+            // takes it from an implemented interface.
             let path = self
                 .hierarchy(&c.name)
                 .iter()
+                .filter(|h| h.name == c.name || h.access & ACC_INTERFACE != 0)
                 .find_map(|h| path_of(&h.annotations));
             if let Some(p) = path {
                 out.push((c.name.clone(), join("", &p)));

@@ -1,7 +1,6 @@
 //! Tests of the class-file reader and the JAX-RS walk: a hand-assembled class (no JDK needed)
 //! and classes compiled with the JDK's `javac` (the project's set-up installs a JDK).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -126,11 +125,14 @@ public class Sub {
 }
 "#;
 
-fn compile(dir: &Path) -> Vec<u8> {
+/// Compiles the stand-in JAX-RS annotations and `sources` (`(path, text)`) with `javac`; returns
+/// the class files of `sources`, back to back, in the given order.
+fn compile(tag: &str, sources: &[(&str, &str)]) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("census-javac-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     let src = dir.join("src");
     let rs = src.join("jakarta/ws/rs");
     std::fs::create_dir_all(&rs).unwrap();
-    std::fs::create_dir_all(src.join("t")).unwrap();
     let mut files = Vec::new();
     for (name, body) in ANNOTATIONS {
         let f = rs.join(format!("{name}.java"));
@@ -143,8 +145,9 @@ fn compile(dir: &Path) -> Vec<u8> {
         .unwrap();
         files.push(f);
     }
-    for (name, body) in [("Root", ROOT), ("Sub", SUB)] {
-        let f = src.join(format!("t/{name}.java"));
+    for (path, body) in sources {
+        let f = src.join(path);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(&f, body).unwrap();
         files.push(f);
     }
@@ -156,18 +159,39 @@ fn compile(dir: &Path) -> Vec<u8> {
         .status()
         .expect("`javac` (a JDK) is needed for this test: install openjdk-17-jdk-headless");
     assert!(status.success(), "javac failed");
-    let mut bytes = std::fs::read(out.join("t/Root.class")).unwrap();
-    bytes.extend(std::fs::read(out.join("t/Sub.class")).unwrap());
+    let mut bytes = Vec::new();
+    for (path, _) in sources {
+        let class = Path::new(path).with_extension("class");
+        bytes.extend(std::fs::read(out.join(class)).unwrap());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
     bytes
+}
+
+fn class_set(bytes: &[u8]) -> Classes {
+    let classes = classfile::parse_stream(bytes).unwrap();
+    let classes_read = classes.len();
+    Classes {
+        by_name: classes
+            .into_iter()
+            .map(|c| (c.name.clone(), (c, "test.jar".to_string())))
+            .collect(),
+        jars_read: 1,
+        classes_read,
+    }
+}
+
+fn served(walk: &Walk) -> Vec<String> {
+    walk.served
+        .iter()
+        .map(|s| format!("{} {} {}", s.method, s.path, s.source))
+        .collect()
 }
 
 #[test]
 fn reads_javac_output_and_walks_it() {
-    let dir = std::env::temp_dir().join(format!("census-javac-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let bytes = compile(&dir);
+    let bytes = compile("walk", &[("t/Root.java", ROOT), ("t/Sub.java", SUB)]);
     let classes = classfile::parse_stream(&bytes).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(classes.len(), 2);
 
     let root = &classes[0];
@@ -193,25 +217,12 @@ fn reads_javac_output_and_walks_it() {
     assert_eq!(sub.strings, ["three"]);
     assert!(sub.has_code);
 
-    let by_name: BTreeMap<_, _> = classes
-        .into_iter()
-        .map(|c| (c.name.clone(), (c, "test.jar".to_string())))
-        .collect();
-    let set = Classes {
-        by_name,
-        jars_read: 1,
-        classes_read: 2,
-    };
+    let set = class_set(&bytes);
     let mut walk = Walk::new(&set);
     assert_eq!(walk.roots(), [("t/Root".to_string(), "/root".to_string())]);
     walk.walk("t/Root", "/root");
-    let served: Vec<String> = walk
-        .served
-        .iter()
-        .map(|s| format!("{} {} {}", s.method, s.path, s.source))
-        .collect();
     assert_eq!(
-        served,
+        served(&walk),
         [
             "GET /root/items/{id} t.Root#item",
             "GET /root/sub/{x} t.Sub#get",
@@ -221,4 +232,78 @@ fn reads_javac_output_and_walks_it() {
         ]
     );
     assert!(walk.unresolved.is_empty());
+}
+
+const SPI: &str =
+    "package org.keycloak.t;\npublic interface ExtProvider { Object getResource(); }\n";
+const SPI_FACTORY: &str = "package org.keycloak.t;\npublic interface ExtProviderFactory { String getId(); ExtProvider create(); }\n";
+const FACTORY: &str = r#"package org.keycloak.t;
+public class HelloFactory implements ExtProviderFactory {
+    public String getId() { return "hello"; }
+    public ExtProvider create() { return new HelloProvider(); }
+}
+"#;
+const PROVIDER: &str = r#"package org.keycloak.t;
+public class HelloProvider implements ExtProvider {
+    public Object getResource() { return new Hello(); }
+}
+"#;
+const HELLO: &str = r#"package org.keycloak.t;
+import jakarta.ws.rs.*;
+public class Hello {
+    @GET public String hi() { return "hi"; }
+}
+"#;
+const BASE: &str = r#"package org.keycloak.t;
+import jakarta.ws.rs.*;
+@Path("/r")
+public class Base {
+    @Path("{ext}")
+    public Object ext(@PathParam("ext") String id) { return lookup(ExtProvider.class, id); }
+    private Object lookup(Class<?> spi, String id) { return null; }
+    @Path("self")
+    public Object self() { return make(); }
+    protected Object make() { return null; }
+    @Path("nowhere")
+    public Object nowhere() { return null; }
+}
+"#;
+const DERIVED: &str = r#"package org.keycloak.t;
+public class Derived extends Base {
+    @Override protected Object make() { return new Hello(); }
+}
+"#;
+
+#[test]
+fn follows_provider_spis_and_calls_on_the_walked_class() {
+    let bytes = compile(
+        "spi",
+        &[
+            ("org/keycloak/t/ExtProvider.java", SPI),
+            ("org/keycloak/t/ExtProviderFactory.java", SPI_FACTORY),
+            ("org/keycloak/t/HelloFactory.java", FACTORY),
+            ("org/keycloak/t/HelloProvider.java", PROVIDER),
+            ("org/keycloak/t/Hello.java", HELLO),
+            ("org/keycloak/t/Base.java", BASE),
+            ("org/keycloak/t/Derived.java", DERIVED),
+        ],
+    );
+    let set = class_set(&bytes);
+    let mut walk = Walk::new(&set);
+    // A class-level `@Path` is not inherited from a superclass.
+    assert_eq!(
+        walk.roots(),
+        [("org/keycloak/t/Base".to_string(), "/r".to_string())]
+    );
+    // `Derived` inherits the locators; `make()` dispatches to its override.
+    walk.walk("org/keycloak/t/Derived", "/r");
+    assert_eq!(
+        served(&walk),
+        [
+            "GET /r/hello org.keycloak.t.Hello#hi",
+            "GET /r/self org.keycloak.t.Hello#hi",
+        ]
+    );
+    let unresolved: Vec<&str> = walk.unresolved.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(unresolved, ["/r/nowhere"]);
 }
