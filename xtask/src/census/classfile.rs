@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 
 const MAGIC: u32 = 0xCAFE_BABE;
+/// The enum of Keycloak's optional features.
+const FEATURE: &str = "org/keycloak/common/Profile$Feature";
 pub const ACC_INTERFACE: u16 = 0x0200;
 pub const ACC_ABSTRACT: u16 = 0x0400;
 pub const ACC_SYNTHETIC: u16 = 0x1000;
@@ -79,6 +81,8 @@ pub struct Method {
     pub class_constants: Vec<String>,
     /// The methods the body invokes.
     pub invoked: Vec<Invoke>,
+    /// Keycloak features the body reads (`Profile.Feature.X`, by constant name).
+    pub features: Vec<String>,
 }
 
 impl Method {
@@ -169,6 +173,7 @@ impl Pool {
             _ => bail!("constant pool entry {i} is not a class"),
         }
     }
+    /// A method or field reference (a field's descriptor is its type).
     fn method_ref(&self, i: u16) -> Option<Invoke> {
         let Some(Entry::Ref(c, nat)) = self.0.get(usize::from(i)) else {
             return None;
@@ -448,6 +453,13 @@ fn scan_bytecode(code: &[u8], pool: &Pool, m: &mut Method) -> Result<()> {
                     } else if let Ok(c) = pool.class(i) {
                         m.class_constants.push(c.to_string());
                     }
+                }
+            }
+            0xb2 => {
+                if let Some(field) = idx2().and_then(|i| pool.method_ref(i))
+                    && field.owner == FEATURE
+                {
+                    m.features.push(field.name);
                 }
             }
             0xb6..=0xb9 => {

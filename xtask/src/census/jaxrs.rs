@@ -33,6 +33,9 @@ pub struct Served {
     pub jar: String,
     /// The locator chain from the root, `Class#method` each.
     pub via: Vec<String>,
+    /// Keycloak features (`Profile.Feature` constants) that the root, the locators, the
+    /// provider factories or the method itself test: the endpoint needs them enabled.
+    pub features: BTreeSet<String>,
 }
 
 /// A locator whose target could not be found.
@@ -137,6 +140,26 @@ fn strip_regex(path: &str) -> String {
         .join("/")
 }
 
+/// The features a root class's registration check tests: a static `boolean` method that reads
+/// a feature and that the class itself never calls (the server calls it when it registers the
+/// root, as with `isAdminApiV2Enabled()`). Checks the class calls itself gate single methods.
+fn root_gate(class: &Class) -> BTreeSet<String> {
+    let called: BTreeSet<&str> = class
+        .methods
+        .iter()
+        .flat_map(|m| &m.invoked)
+        .filter(|call| call.owner == class.name)
+        .map(|call| call.name.as_str())
+        .collect();
+    class
+        .methods
+        .iter()
+        .filter(|m| m.access & ACC_STATIC != 0 && m.descriptor == "()Z")
+        .filter(|m| !called.contains(m.name.as_str()))
+        .flat_map(|m| m.features.iter().cloned())
+        .collect()
+}
+
 /// Replaces the last `{template}` segment of `path` with a provider's id.
 fn with_id(path: &str, id: Option<&str>) -> String {
     match (id, path.rsplit_once('/')) {
@@ -221,6 +244,35 @@ impl<'a> Walk<'a> {
         by_key.into_values().collect()
     }
 
+    /// The features a method reads, directly or through helpers of its own class hierarchy
+    /// that it calls (`checkEnabled()` -> `isAdminApiV2Enabled()`), up to two calls deep.
+    fn method_features(&self, class: &str, m: &Method) -> BTreeSet<String> {
+        let own: BTreeSet<&str> = self
+            .hierarchy(class)
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        let mut out: BTreeSet<String> = m.features.iter().cloned().collect();
+        let mut level = vec![m];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for caller in level {
+                for call in caller
+                    .invoked
+                    .iter()
+                    .filter(|c| own.contains(c.owner.as_str()))
+                {
+                    if let Some(callee) = self.lookup(class, &call.name, &call.descriptor) {
+                        out.extend(callee.features.iter().cloned());
+                        next.push(callee);
+                    }
+                }
+            }
+            level = next;
+        }
+        out
+    }
+
     pub fn classes(&self) -> &'a Classes {
         self.classes
     }
@@ -232,10 +284,17 @@ impl<'a> Walk<'a> {
 
     /// Walks one root resource class mounted at `prefix`.
     pub fn walk(&mut self, class: &str, prefix: &str) {
-        self.walk_at(class, prefix, &mut Vec::new());
+        let features = self.classes.get(class).map(root_gate).unwrap_or_default();
+        self.walk_at(class, prefix, &mut Vec::new(), &features);
     }
 
-    fn walk_at(&mut self, class: &str, prefix: &str, via: &mut Vec<String>) {
+    fn walk_at(
+        &mut self,
+        class: &str,
+        prefix: &str,
+        via: &mut Vec<String>,
+        features: &BTreeSet<String>,
+    ) {
         if via.len() > MAX_DEPTH {
             self.unresolved.insert(Unresolved {
                 path: prefix.to_string(),
@@ -251,6 +310,9 @@ impl<'a> Walk<'a> {
                 None => prefix.to_string(),
             };
             let source = format!("{}#{}", java_name(&member.owner.name), member.method.name);
+            let mut features = features.clone();
+            features.extend(self.method_features(class, member.method));
+            features.extend(self.method_features(class, member.implementation));
             if let Some(http) = member.http {
                 let jar = self
                     .classes
@@ -263,6 +325,7 @@ impl<'a> Walk<'a> {
                     source,
                     jar,
                     via: via.clone(),
+                    features,
                 });
                 continue;
             }
@@ -274,8 +337,10 @@ impl<'a> Walk<'a> {
             }
             let targets = self.locator_targets(class, &member, &path, &source);
             via.push(step);
-            for (target, at) in targets {
-                self.walk_at(&target, &at, via);
+            for (target, at, extra) in targets {
+                let mut features = features.clone();
+                features.extend(extra);
+                self.walk_at(&target, &at, via, &features);
             }
             via.pop();
         }
@@ -289,7 +354,7 @@ impl<'a> Walk<'a> {
         member: &Member<'a>,
         path: &str,
         source: &str,
-    ) -> Vec<(String, String)> {
+    ) -> Vec<(String, String, BTreeSet<String>)> {
         let implementation = member.implementation;
         let returns = implementation
             .return_desc()
@@ -297,7 +362,7 @@ impl<'a> Walk<'a> {
             .trim_end_matches(';')
             .to_string();
         if self.is_concrete_resource(&returns) {
-            return vec![(returns, path.to_string())];
+            return vec![(returns, path.to_string(), BTreeSet::new())];
         }
         // Object, an interface or an abstract class: the providers of the SPI the body looks
         // up, else what the body creates or gets from the methods it calls, else the concrete
@@ -313,7 +378,7 @@ impl<'a> Walk<'a> {
         out.extend(
             found
                 .into_iter()
-                .map(|p| (p.resource, with_id(path, p.id.as_deref()))),
+                .map(|p| (p.resource, with_id(path, p.id.as_deref()), p.features)),
         );
         if out.is_empty() {
             let mut targets = Targets::new();
@@ -332,7 +397,7 @@ impl<'a> Walk<'a> {
             out.extend(
                 targets
                     .into_iter()
-                    .map(|(t, id)| (t, with_id(path, id.as_deref()))),
+                    .map(|(t, id)| (t, with_id(path, id.as_deref()), BTreeSet::new())),
             );
         }
         if out.is_empty() {

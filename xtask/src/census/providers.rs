@@ -16,6 +16,8 @@ pub struct Provided {
     pub id: Option<String>,
     pub provider: String,
     pub resource: String,
+    /// Features the provider's or its factory's `isSupported` tests.
+    pub features: BTreeSet<String>,
 }
 
 /// The resources behind the SPIs whose class the locator `m` loads (`Spi.class`). Empty when
@@ -28,11 +30,20 @@ pub fn resolve(walk: &Walk, m: &Method) -> Vec<Provided> {
             continue;
         }
         for provider in walk.concrete_below(spi) {
+            let factory = factory_of(walk, provider, spi);
+            let id = constant_id(provider).or_else(|| factory.and_then(constant_id));
+            let features: BTreeSet<String> = [Some(provider), factory]
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c.methods.iter().filter(|m| m.name == "isSupported"))
+                .flat_map(|m| m.features.iter().cloned())
+                .collect();
             for resource in resources_of(walk, provider) {
                 out.push(Provided {
-                    id: id_of(walk, provider, spi),
+                    id: id.clone(),
                     provider: provider.name.clone(),
                     resource,
+                    features: features.clone(),
                 });
             }
         }
@@ -61,19 +72,20 @@ fn resources_of(walk: &Walk, provider: &Class) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// The id of the factory that creates `provider` (or of the provider itself when it is its own
-/// factory): the first string constant of its `getId()`.
-fn id_of(walk: &Walk, provider: &Class, spi: &str) -> Option<String> {
-    if let Some(own) = constant_id(provider) {
-        return Some(own);
-    }
+/// The factory that creates `provider`: the provider itself when it is its own factory, else
+/// the implementation of `<spi>Factory` whose `create` instantiates it.
+fn factory_of<'a>(walk: &Walk<'a>, provider: &'a Class, spi: &str) -> Option<&'a Class> {
     let factory_spi = format!("{spi}Factory");
-    walk.concrete_below(&factory_spi)
-        .into_iter()
-        .filter(|f| {
-            f.methods
-                .iter()
-                .any(|m| m.name == "create" && m.news.contains(&provider.name))
-        })
-        .find_map(constant_id)
+    if walk
+        .hierarchy(&provider.name)
+        .iter()
+        .any(|h| h.name == factory_spi)
+    {
+        return Some(provider);
+    }
+    walk.concrete_below(&factory_spi).into_iter().find(|f| {
+        f.methods
+            .iter()
+            .any(|m| m.name == "create" && m.news.contains(&provider.name))
+    })
 }

@@ -65,6 +65,8 @@ pub struct Row {
     /// Every `Class#method` that serves it (several when locators reach it several ways).
     pub sources: BTreeSet<String>,
     pub jar: String,
+    /// Features the endpoint needs: those every route to it tests.
+    pub features: Option<BTreeSet<String>>,
     /// `None` when no rule covers an endpoint outside the document.
     pub decision: Option<(String, String)>,
 }
@@ -97,10 +99,15 @@ pub fn rows(
                     spec_path,
                     sources: BTreeSet::new(),
                     jar: s.jar.clone(),
+                    features: None,
                     decision,
                 }
             });
         row.sources.insert(s.source.clone());
+        row.features = Some(match row.features.take() {
+            None => s.features.clone(),
+            Some(f) => f.intersection(&s.features).cloned().collect(),
+        });
     }
     by_key.into_values().collect()
 }
@@ -131,6 +138,9 @@ fn row_json(r: &Row, detailed: bool) -> Value {
             obj.insert("also".into(), json!(also));
         }
         obj.insert("jar".into(), json!(r.jar));
+    }
+    if let Some(f) = r.features.as_ref().filter(|f| !f.is_empty()) {
+        obj.insert("features".into(), json!(f));
     }
     let (decision, reason) = r
         .decision
@@ -175,6 +185,12 @@ pub fn counts(rows: &[Row]) -> BTreeMap<String, usize> {
         "typed_total".to_string(),
         rows.iter()
             .filter(|r| r.decision.as_ref().is_some_and(|(x, _)| x == "typed"))
+            .count(),
+    );
+    c.insert(
+        "feature_gated".to_string(),
+        rows.iter()
+            .filter(|r| r.features.as_ref().is_some_and(|f| !f.is_empty()))
             .count(),
     );
     c.insert(
@@ -230,7 +246,7 @@ pub fn markdown(meta: &Meta, rows: &[Row]) -> String {
     }
     out.push_str(
         "\n## Admin endpoints outside the OpenAPI document\n\n\
-         | method | path | decision | reason | Java |\n|---|---|---|---|---|\n",
+         | method | path | decision | reason | features | Java |\n|---|---|---|---|---|---|\n",
     );
     for r in rows.iter().filter(|r| !r.public && r.spec_path.is_none()) {
         let (d, reason) = r
@@ -242,8 +258,13 @@ pub fn markdown(meta: &Meta, rows: &[Row]) -> String {
             .iter()
             .next()
             .map_or("", |s| s.rsplit('.').next().unwrap_or(s));
+        let features = r
+            .features
+            .as_ref()
+            .map(|f| f.iter().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "| {} | `{}` | {d} | {} | `{java}` |\n",
+            "| {} | `{}` | {d} | {} | {features} | `{java}` |\n",
             r.method,
             r.path,
             reason.replace('|', "\\|")
