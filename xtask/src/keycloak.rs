@@ -27,7 +27,7 @@ pub const VERSION: &str = "26.7.3";
 /// sha256 of `keycloak-quarkus-dist-26.7.3.zip` from Maven Central.
 const ZIP_SHA256: &str = "27a6535553c3cdcd083872ba40629efafb3475e3b758e0c6f691395561dd0f1f";
 /// Never rely on Maven's super-POM default (2.8 in Maven 3.8.7, which has no `-Dartifact`).
-const DEPENDENCY_PLUGIN: &str = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
+pub(crate) const DEPENDENCY_PLUGIN: &str = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
 /// Build-time options. Keep them identical for every run: a change makes `kc.sh` re-augment
 /// the shared distribution (about 20 s, and it rewrites `lib/quarkus/` under a running server).
 const BUILD_OPTIONS: &[&str] = &[
@@ -253,7 +253,7 @@ fn download(cache: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sha256(file: &Path) -> Result<String> {
+pub(crate) fn sha256(file: &Path) -> Result<String> {
     let attempts: [(&str, &[&str]); 2] = [("sha256sum", &[]), ("shasum", &["-a", "256"])];
     for (tool, args) in attempts {
         if which(tool).is_none() {

@@ -5,10 +5,13 @@
 //! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
+//! - `census [--check] [--version V]` — the served surface of a Keycloak distribution, read from
+//!   its jars: `coverage/served-surface*.json`, `coverage/served-by-version.json`
 //! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
 
 mod bench;
 mod bench_extra;
+mod census;
 mod chart;
 mod codegen;
 mod coverage;
@@ -25,11 +28,12 @@ fn main() -> ExitCode {
         Some("test") => keycloak::test_command(&args[1..]),
         Some("demo") => keycloak::demo_command(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
+        Some("census") => census::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo | deny>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo | census [--check] | deny>"
             );
             return ExitCode::from(2);
         }
