@@ -105,3 +105,24 @@ pub fn short(v: &Value) -> String {
         format!("{head}...")
     }
 }
+
+#[test]
+fn every_field_that_differs_is_one_line() {
+    use serde_json::json;
+    let mut out = Vec::new();
+    fields_differ(
+        "",
+        &json!({"a": 1, "b": {"c": "x", "d": [1]}, "gone": true}),
+        &json!({"a": 2, "b": {"c": "x", "d": [1, 2]}, "new": null}),
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        [
+            "a: 1 → 2",
+            "b.d: [1] → [1,2]",
+            "gone: true → absent",
+            "new: absent → null"
+        ]
+    );
+}

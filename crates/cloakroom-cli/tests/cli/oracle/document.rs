@@ -172,3 +172,19 @@ fn fresh_uuid() -> String {
         (t >> 32) as u64 & 0xffff_ffff_ffff
     )
 }
+
+#[test]
+fn fresh_ids_keep_references_and_other_uuids() {
+    let doc = serde_json::json!({
+        "id": "0b3c5a5e-1111-4a4a-9f9f-000000000001",
+        "components": [{"id": "4mucQet2TleTY4QcSTIMYA", "config": {"kid": ["0b3c5a5e-2222-4a4a-9f9f-000000000002"]}},
+                       {"parentId": "4mucQet2TleTY4QcSTIMYA", "containerId": "0b3c5a5e-1111-4a4a-9f9f-000000000001"}]
+    });
+    let v = fresh_ids(&doc);
+    let realm = v["id"].as_str().unwrap();
+    assert_ne!(realm, doc["id"]);
+    assert_eq!(v["components"][1]["containerId"], realm);
+    assert_ne!(v["components"][0]["id"], doc["components"][0]["id"]);
+    assert_eq!(v["components"][1]["parentId"], v["components"][0]["id"]);
+    assert_eq!(v["components"][0]["config"], doc["components"][0]["config"]);
+}

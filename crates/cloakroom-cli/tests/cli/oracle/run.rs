@@ -136,16 +136,19 @@ fn action_key(a: &Value) -> String {
     )
 }
 
+/// A failed run as `(exit)`: its exit code and first error line.
+fn exit_problem(out: &Output, realm: &str) -> Vec<(String, String)> {
+    if out.status.success() {
+        return Vec::new();
+    }
+    let code = out.status.code().unwrap_or(-1);
+    let line = stable(&first_error(out), realm);
+    vec![("(exit)".into(), format!("exit {code}: {line}"))]
+}
+
 /// The exit status and every failed change of an apply.
 fn apply_problems(out: &Output, realm: &str) -> Vec<(String, String)> {
-    let mut v = Vec::new();
-    if !out.status.success() {
-        let code = out.status.code().unwrap_or(-1);
-        v.push((
-            "(exit)".into(),
-            format!("exit {code}: {}", stable(&first_error(out), realm)),
-        ));
-    }
+    let mut v = exit_problem(out, realm);
     for a in summary(out)["actions"].as_array().into_iter().flatten() {
         if a["action"] == "failed" {
             let e = a["error"].as_str().unwrap_or("");
@@ -160,14 +163,7 @@ fn apply_problems(out: &Output, realm: &str) -> Vec<(String, String)> {
 
 /// Everything a plan right after the apply still wants to do.
 fn plan_problems(out: &Output, realm: &str) -> Vec<(String, String)> {
-    let mut v = Vec::new();
-    if !out.status.success() {
-        let code = out.status.code().unwrap_or(-1);
-        v.push((
-            "(exit)".into(),
-            format!("exit {code}: {}", stable(&first_error(out), realm)),
-        ));
-    }
+    let mut v = exit_problem(out, realm);
     let s = summary(out);
     for a in s["actions"].as_array().into_iter().flatten() {
         let action = a["action"].as_str().unwrap_or("?");
