@@ -191,8 +191,16 @@ fn plan_problems(out: &Output, realm: &str) -> Vec<(String, String)> {
             v.push(("(summary)".into(), format!("{k} {n}")));
         }
     }
-    if s.is_null() && out.status.success() {
-        v.push(("(output)".into(), "not a JSON summary".into()));
+    // A plan the oracle cannot read never counts as empty.
+    if out.status.success() && !s["actions"].is_array() {
+        let keys: Vec<&String> = s
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        v.push((
+            "(output)".into(),
+            format!("no `actions` list in the JSON summary (keys: {keys:?})"),
+        ));
     }
     v
 }
