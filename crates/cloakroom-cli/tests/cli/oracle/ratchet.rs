@@ -18,7 +18,8 @@ const HEADER: &str = "\
 # The test fails when a difference appears that is not listed here AND when a listed one no
 # longer occurs: fix the apply engine, then shrink this file. To rewrite it from a run:
 #   CLOAKROOM_ORACLE_BLESS=1 cargo xtask test -- -p cloakroom-cli --test cli oracle
-# and review the diff of this file like code.
+# and review the diff of this file like code. CLOAKROOM_ORACLE_ONLY=<part of a fixture name>
+# judges (and blesses) only the matching fixtures; CLOAKROOM_ORACLE_THREADS (default 3) workers.
 ";
 
 pub fn path() -> PathBuf {
