@@ -500,6 +500,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Cloudflare Access service-token headers (`CF-Access-Client-Id`,
+    /// `CF-Access-Client-Secret`) from the environment variables `CF_ACCESS_CLIENT_ID` and
+    /// `CF_ACCESS_CLIENT_SECRET`. Neither set: nothing changes. Only one set: a configuration
+    /// error naming the missing one (a half-configured tunnel would fail later, less clearly).
+    pub fn cloudflare_access_from_env(self) -> Result<Self> {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let headers = cloudflare_access_headers(read)?;
+        Ok(headers
+            .into_iter()
+            .fold(self, |b, (name, value)| b.default_header(name, value)))
+    }
+
     /// The `User-Agent` header (default `cloakroom/<version>`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
@@ -632,6 +644,26 @@ impl ClientBuilder {
     }
 }
 
+/// The Cloudflare Access headers from `CF_ACCESS_CLIENT_ID`/`CF_ACCESS_CLIENT_SECRET` as `read`
+/// finds them: both or neither, never one alone.
+fn cloudflare_access_headers(
+    read: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<(&'static str, String)>> {
+    match (read("CF_ACCESS_CLIENT_ID"), read("CF_ACCESS_CLIENT_SECRET")) {
+        (None, None) => Ok(Vec::new()),
+        (Some(id), Some(secret)) => Ok(vec![
+            ("CF-Access-Client-Id", id),
+            ("CF-Access-Client-Secret", secret),
+        ]),
+        (Some(_), None) => Err(Error::Config(
+            "CF_ACCESS_CLIENT_ID is set but CF_ACCESS_CLIENT_SECRET is not".into(),
+        )),
+        (None, Some(_)) => Err(Error::Config(
+            "CF_ACCESS_CLIENT_SECRET is set but CF_ACCESS_CLIENT_ID is not".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -683,5 +715,29 @@ mod tests {
     fn client_is_send_sync_clone() {
         fn check<T: Send + Sync + Clone + 'static>() {}
         check::<Client>();
+    }
+
+    #[test]
+    fn cloudflare_access_needs_both_variables() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert!(cloudflare_access_headers(env(&[])).unwrap().is_empty());
+        let both = cloudflare_access_headers(env(&[
+            ("CF_ACCESS_CLIENT_ID", "id"),
+            ("CF_ACCESS_CLIENT_SECRET", "s3cret"),
+        ]))
+        .unwrap();
+        assert_eq!(both[0], ("CF-Access-Client-Id", "id".to_owned()));
+        assert_eq!(both[1].0, "CF-Access-Client-Secret");
+        let one = cloudflare_access_headers(env(&[("CF_ACCESS_CLIENT_SECRET", "s3cret")]));
+        let message = one.unwrap_err().to_string();
+        assert!(message.contains("CF_ACCESS_CLIENT_ID is not"), "{message}");
+        assert!(!message.contains("s3cret"));
     }
 }

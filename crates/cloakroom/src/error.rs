@@ -41,6 +41,15 @@ pub enum Error {
     /// writing it back; nothing was written. Read again and retry if the change still applies.
     #[error("{0} was changed by someone else during the update; nothing was written")]
     ConcurrentChange(String),
+    /// A lookup by natural key (username, `clientId`, group path, role name…) found nothing.
+    /// No request failed: the server answered, and the object is not there.
+    #[error("{kind} `{key}` not found")]
+    NotFound {
+        /// What was looked up: `user`, `client`, `group`, `realm role`, `client role`…
+        kind: &'static str,
+        /// The natural key that was asked for.
+        key: String,
+    },
     /// A blocking call was made from inside an async runtime, where it would deadlock.
     #[error(
         "a cloakroom blocking call was made inside an async runtime; use the async client there"
@@ -82,9 +91,9 @@ impl Error {
         }
     }
 
-    /// 404 Not Found.
+    /// 404 Not Found, or a lookup by natural key that found nothing ([`Error::NotFound`]).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        self.status() == Some(404) || matches!(self, Error::NotFound { .. })
     }
 
     /// 409 Conflict (for example a duplicate username or clientId), or a concurrent change
@@ -128,6 +137,13 @@ impl Error {
 
     pub(crate) fn invalid_input(msg: impl Into<String>) -> Self {
         Error::InvalidInput(msg.into())
+    }
+
+    pub(crate) fn not_found(kind: &'static str, key: impl Into<String>) -> Self {
+        Error::NotFound {
+            kind,
+            key: key.into(),
+        }
     }
 }
 

@@ -80,6 +80,8 @@
 //! # Ok(()) }
 //! ```
 
+mod chores;
+mod constructors;
 mod ergonomic;
 mod navigation;
 mod pages;

@@ -113,6 +113,14 @@ impl TokenSet {
         now + margin < exp
     }
 
+    /// Whether the access token expires within `window` from now (by the system clock), so a
+    /// caller holding tokens of its own knows when to refresh. A token whose expiry the server
+    /// did not say never does.
+    pub fn expires_within(&self, window: Duration) -> bool {
+        self.expires_at
+            .is_some_and(|exp| SystemTime::now() + window >= exp)
+    }
+
     fn refresh_usable_at(&self, now: SystemTime) -> bool {
         self.refresh_token.is_some() && self.refresh_expires_at.is_none_or(|exp| now < exp)
     }

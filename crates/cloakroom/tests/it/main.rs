@@ -9,6 +9,7 @@ mod admin_deprecated;
 mod admin_ergonomic;
 mod admin_realm;
 mod admin_users;
+mod chores;
 mod core_auth;
 mod core_errors;
 mod secrets;
