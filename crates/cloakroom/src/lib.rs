@@ -9,13 +9,26 @@
 //!
 //! ```no_run
 //! # async fn demo() -> cloakroom::Result<()> {
+//! use cloakroom::generated::models::{ClientRepresentation, UserRepresentation};
 //! use cloakroom::{Client, Credentials};
+//! use futures_util::TryStreamExt;
+//!
 //! let kc = Client::builder("http://127.0.0.1:8080")
 //!     .credentials(Credentials::password("admin", "admin"))
 //!     .build()?;
-//! let realms: serde_json::Value = kc.raw().get("/admin/realms").send_json().await?;
+//! let acme = kc.realm("acme");
+//! let ada = UserRepresentation::new("ada").with_password("correct horse", false);
+//! let id = acme.users().create(&ada).send().await?;
+//! acme.user(&id).add_realm_roles(["auditor"]).await?;
+//! acme.clients().ensure(&ClientRepresentation::confidential("billing")).await?;
+//! let everyone: Vec<_> = acme.users().list().stream().try_collect().await?;
+//! // Paths no typed call covers: the raw layer, same auth, retries and errors.
+//! let workflows: serde_json::Value = kc.raw().get("/admin/realms/acme/workflows").send_json().await?;
+//! # let _ = (everyone, workflows);
 //! # Ok(()) }
 //! ```
+//!
+//! The everyday chores, one function each, are in `examples/chores.rs`.
 
 pub mod admin;
 pub mod auth;
