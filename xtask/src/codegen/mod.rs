@@ -18,6 +18,7 @@ mod names;
 mod naming;
 mod ops;
 mod plan;
+mod secrets;
 mod spec;
 mod types;
 
@@ -163,7 +164,7 @@ pub fn generate(spec_text: &str, names_text: &str, version: &str) -> Result<Gene
     );
 
     let mut files = BTreeMap::new();
-    let (models_rs, counts) = models::render(&spec, &header)?;
+    let (models_rs, counts) = models::render(&spec, &header, &names.secrets)?;
     files.insert(PathBuf::from("models.rs"), models_rs);
 
     let mut by_module: BTreeMap<&str, Vec<&plan::HandlePlan>> = BTreeMap::new();

@@ -28,6 +28,49 @@ pub trait Model {
     }
 }
 
+/// Lower-case words that make a configuration key or an unknown field name look secret.
+pub const SECRET_KEY_WORDS: &[&str] = &["credential", "password", "privatekey", "secret"];
+
+/// Whether `Debug` redacts the value under this key: it contains one of [`SECRET_KEY_WORDS`],
+/// ignoring case (`bindCredential`, `clientSecret`, `keystorePassword`, ...).
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEY_WORDS.iter().any(|w| key.contains(w))
+}
+
+/// Printed by `Debug` in place of a secret.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A map as `Debug` prints it, with the values of secret-looking keys redacted.
+struct RedactKeys<'a>(Vec<(&'a str, &'a dyn std::fmt::Debug)>);
+
+impl std::fmt::Debug for RedactKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+fn redact_keys<'a, V: std::fmt::Debug + 'a>(
+    map: impl IntoIterator<Item = (&'a String, &'a V)>,
+) -> RedactKeys<'a> {
+    RedactKeys(
+        map.into_iter()
+            .map(|(k, v)| {
+                let shown: &dyn std::fmt::Debug = if is_secret_key(k) { &Redacted } else { v };
+                (k.as_str(), shown)
+            })
+            .collect(),
+    )
+}
+
 /// `AbstractPolicyRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -467,7 +510,9 @@ impl Model for AdminEventRepresentation {
 /// `ApplicationRepresentation` of the Keycloak Admin API.
 ///
 /// Deprecated by Keycloak.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationRepresentation {
     /// JSON `id`.
@@ -671,6 +716,77 @@ impl Model for ApplicationRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ApplicationRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1015,7 +1131,9 @@ impl Model for AuthenticatorConfigInfoRepresentation {
 }
 
 /// `AuthenticatorConfigRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticatorConfigRepresentation {
     /// JSON `id`.
@@ -1049,6 +1167,20 @@ impl Model for AuthenticatorConfigRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for AuthenticatorConfigRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticatorConfigRepresentation")
+            .field("id", &self.id)
+            .field("alias", &self.alias)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1228,7 +1360,9 @@ impl<'de> Deserialize<'de> for BruteForceStrategy {
 }
 
 /// `CertificateRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateRepresentation {
     /// JSON `privateKey`.
@@ -1270,6 +1404,19 @@ impl Model for CertificateRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for CertificateRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateRepresentation")
+            .field("private_key", &self.private_key.as_ref().map(|_| Redacted))
+            .field("public_key", &self.public_key)
+            .field("certificate", &self.certificate)
+            .field("kid", &self.kid)
+            .field("jwks", &self.jwks)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1378,7 +1525,9 @@ impl Model for ClientInitialAccessCreatePresentation {
 }
 
 /// `ClientInitialAccessPresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInitialAccessPresentation {
     /// JSON `id`.
@@ -1424,6 +1573,20 @@ impl Model for ClientInitialAccessPresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ClientInitialAccessPresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInitialAccessPresentation")
+            .field("id", &self.id)
+            .field("token", &self.token.as_ref().map(|_| Redacted))
+            .field("timestamp", &self.timestamp)
+            .field("expiration", &self.expiration)
+            .field("count", &self.count)
+            .field("remaining_count", &self.remaining_count)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1690,7 +1853,9 @@ impl Model for ClientProfilesRepresentation {
 }
 
 /// `ClientRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientRepresentation {
     /// JSON `id`.
@@ -1890,6 +2055,76 @@ impl Model for ClientRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ClientRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -2116,7 +2351,9 @@ impl Model for ClientTypesRepresentation {
 }
 
 /// `ComponentExportRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentExportRepresentation {
     /// JSON `id`.
@@ -2165,8 +2402,27 @@ impl Model for ComponentExportRepresentation {
     }
 }
 
+impl std::fmt::Debug for ComponentExportRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentExportRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("sub_type", &self.sub_type)
+            .field("sub_components", &self.sub_components)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `ComponentRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentRepresentation {
     /// JSON `id`.
@@ -2216,6 +2472,24 @@ impl Model for ComponentRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ComponentRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("provider_type", &self.provider_type)
+            .field("parent_id", &self.parent_id)
+            .field("sub_type", &self.sub_type)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -2408,7 +2682,9 @@ impl Model for Confirmation {
 }
 
 /// `CredentialRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialRepresentation {
     /// JSON `id`.
@@ -2506,6 +2782,39 @@ impl Model for CredentialRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for CredentialRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRepresentation")
+            .field("id", &self.id)
+            .field("type", &self.r#type)
+            .field("user_label", &self.user_label)
+            .field("created_date", &self.created_date)
+            .field("secret_data", &self.secret_data.as_ref().map(|_| Redacted))
+            .field("credential_data", &self.credential_data)
+            .field("priority", &self.priority)
+            .field("value", &self.value.as_ref().map(|_| Redacted))
+            .field("temporary", &self.temporary)
+            .field("device", &self.device)
+            .field(
+                "hashed_salted_value",
+                &self.hashed_salted_value.as_ref().map(|_| Redacted),
+            )
+            .field("salt", &self.salt.as_ref().map(|_| Redacted))
+            .field("hash_iterations", &self.hash_iterations)
+            .field("counter", &self.counter)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("federation_link", &self.federation_link)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3138,7 +3447,9 @@ impl Model for IDToken {
 }
 
 /// `IdentityProviderMapperRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityProviderMapperRepresentation {
     /// JSON `id`.
@@ -3180,6 +3491,22 @@ impl Model for IdentityProviderMapperRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for IdentityProviderMapperRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProviderMapperRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("identity_provider_alias", &self.identity_provider_alias)
+            .field("identity_provider_mapper", &self.identity_provider_mapper)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3230,7 +3557,9 @@ impl Model for IdentityProviderMapperTypeRepresentation {
 }
 
 /// `IdentityProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityProviderRepresentation {
     /// JSON `alias`.
@@ -3324,6 +3653,50 @@ impl Model for IdentityProviderRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for IdentityProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProviderRepresentation")
+            .field("alias", &self.alias)
+            .field("display_name", &self.display_name)
+            .field("internal_id", &self.internal_id)
+            .field("provider_id", &self.provider_id)
+            .field("enabled", &self.enabled)
+            .field(
+                "update_profile_first_login_mode",
+                &self.update_profile_first_login_mode,
+            )
+            .field("trust_email", &self.trust_email)
+            .field("store_token", &self.store_token)
+            .field(
+                "add_read_token_role_on_create",
+                &self.add_read_token_role_on_create,
+            )
+            .field("authenticate_by_default", &self.authenticate_by_default)
+            .field("link_only", &self.link_only)
+            .field("hide_on_login", &self.hide_on_login)
+            .field(
+                "first_broker_login_flow_alias",
+                &self.first_broker_login_flow_alias,
+            )
+            .field(
+                "post_broker_login_flow_alias",
+                &self.post_broker_login_flow_alias,
+            )
+            .field("organization_id", &self.organization_id)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("types", &self.types)
+            .field(
+                "update_profile_first_login",
+                &self.update_profile_first_login,
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3456,7 +3829,9 @@ impl Model for KeyMetadataRepresentation {
 }
 
 /// `KeyStoreConfig` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyStoreConfig {
     /// JSON `realmCertificate`.
@@ -3510,6 +3885,28 @@ impl Model for KeyStoreConfig {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for KeyStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStoreConfig")
+            .field("realm_certificate", &self.realm_certificate)
+            .field(
+                "store_password",
+                &self.store_password.as_ref().map(|_| Redacted),
+            )
+            .field(
+                "key_password",
+                &self.key_password.as_ref().map(|_| Redacted),
+            )
+            .field("key_alias", &self.key_alias)
+            .field("realm_alias", &self.realm_alias)
+            .field("format", &self.format)
+            .field("key_size", &self.key_size)
+            .field("validity", &self.validity)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3962,7 +4359,9 @@ pub type MultivaluedHashMapStringString = std::collections::BTreeMap<String, Vec
 /// `OAuthClientRepresentation` of the Keycloak Admin API.
 ///
 /// Deprecated by Keycloak.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthClientRepresentation {
     /// JSON `id`.
@@ -4166,6 +4565,77 @@ impl Model for OAuthClientRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for OAuthClientRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClientRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -4964,7 +5434,9 @@ impl Model for RealmEventsConfigRepresentation {
 }
 
 /// `RealmRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RealmRepresentation {
     /// JSON `id`.
@@ -5656,6 +6128,352 @@ impl Model for RealmRepresentation {
     }
 }
 
+impl std::fmt::Debug for RealmRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmRepresentation")
+            .field("id", &self.id)
+            .field("realm", &self.realm)
+            .field("display_name", &self.display_name)
+            .field("display_name_html", &self.display_name_html)
+            .field("not_before", &self.not_before)
+            .field(
+                "default_signature_algorithm",
+                &self.default_signature_algorithm,
+            )
+            .field("revoke_refresh_token", &self.revoke_refresh_token)
+            .field("refresh_token_max_reuse", &self.refresh_token_max_reuse)
+            .field("access_token_lifespan", &self.access_token_lifespan)
+            .field(
+                "access_token_lifespan_for_implicit_flow",
+                &self.access_token_lifespan_for_implicit_flow,
+            )
+            .field("sso_session_idle_timeout", &self.sso_session_idle_timeout)
+            .field("sso_session_max_lifespan", &self.sso_session_max_lifespan)
+            .field(
+                "sso_session_idle_timeout_remember_me",
+                &self.sso_session_idle_timeout_remember_me,
+            )
+            .field(
+                "sso_session_max_lifespan_remember_me",
+                &self.sso_session_max_lifespan_remember_me,
+            )
+            .field(
+                "offline_session_idle_timeout",
+                &self.offline_session_idle_timeout,
+            )
+            .field(
+                "offline_session_max_lifespan_enabled",
+                &self.offline_session_max_lifespan_enabled,
+            )
+            .field(
+                "offline_session_max_lifespan",
+                &self.offline_session_max_lifespan,
+            )
+            .field(
+                "client_session_idle_timeout",
+                &self.client_session_idle_timeout,
+            )
+            .field(
+                "client_session_max_lifespan",
+                &self.client_session_max_lifespan,
+            )
+            .field(
+                "client_offline_session_idle_timeout",
+                &self.client_offline_session_idle_timeout,
+            )
+            .field(
+                "client_offline_session_max_lifespan",
+                &self.client_offline_session_max_lifespan,
+            )
+            .field("access_code_lifespan", &self.access_code_lifespan)
+            .field(
+                "access_code_lifespan_user_action",
+                &self.access_code_lifespan_user_action,
+            )
+            .field(
+                "access_code_lifespan_login",
+                &self.access_code_lifespan_login,
+            )
+            .field(
+                "action_token_generated_by_admin_lifespan",
+                &self.action_token_generated_by_admin_lifespan,
+            )
+            .field(
+                "action_token_generated_by_user_lifespan",
+                &self.action_token_generated_by_user_lifespan,
+            )
+            .field(
+                "oauth2_device_code_lifespan",
+                &self.oauth2_device_code_lifespan,
+            )
+            .field(
+                "oauth2_device_polling_interval",
+                &self.oauth2_device_polling_interval,
+            )
+            .field("enabled", &self.enabled)
+            .field("ssl_required", &self.ssl_required)
+            .field(
+                "password_credential_grant_allowed",
+                &self.password_credential_grant_allowed,
+            )
+            .field("registration_allowed", &self.registration_allowed)
+            .field(
+                "registration_email_as_username",
+                &self.registration_email_as_username,
+            )
+            .field("remember_me", &self.remember_me)
+            .field("verify_email", &self.verify_email)
+            .field("login_with_email_allowed", &self.login_with_email_allowed)
+            .field("duplicate_emails_allowed", &self.duplicate_emails_allowed)
+            .field("reset_password_allowed", &self.reset_password_allowed)
+            .field("edit_username_allowed", &self.edit_username_allowed)
+            .field("user_cache_enabled", &self.user_cache_enabled)
+            .field("realm_cache_enabled", &self.realm_cache_enabled)
+            .field("brute_force_protected", &self.brute_force_protected)
+            .field("permanent_lockout", &self.permanent_lockout)
+            .field("max_temporary_lockouts", &self.max_temporary_lockouts)
+            .field("brute_force_strategy", &self.brute_force_strategy)
+            .field("max_failure_wait_seconds", &self.max_failure_wait_seconds)
+            .field(
+                "minimum_quick_login_wait_seconds",
+                &self.minimum_quick_login_wait_seconds,
+            )
+            .field("wait_increment_seconds", &self.wait_increment_seconds)
+            .field(
+                "quick_login_check_milli_seconds",
+                &self.quick_login_check_milli_seconds,
+            )
+            .field("max_delta_time_seconds", &self.max_delta_time_seconds)
+            .field("failure_factor", &self.failure_factor)
+            .field(
+                "max_secondary_auth_failures",
+                &self.max_secondary_auth_failures,
+            )
+            .field("private_key", &self.private_key.as_ref().map(|_| Redacted))
+            .field("public_key", &self.public_key)
+            .field("certificate", &self.certificate)
+            .field("code_secret", &self.code_secret.as_ref().map(|_| Redacted))
+            .field("roles", &self.roles)
+            .field("groups", &self.groups)
+            .field("default_roles", &self.default_roles)
+            .field("default_role", &self.default_role)
+            .field("admin_permissions_client", &self.admin_permissions_client)
+            .field("default_groups", &self.default_groups)
+            .field("required_credentials", &self.required_credentials)
+            .field("password_policy", &self.password_policy)
+            .field("otp_policy_type", &self.otp_policy_type)
+            .field("otp_policy_algorithm", &self.otp_policy_algorithm)
+            .field(
+                "otp_policy_initial_counter",
+                &self.otp_policy_initial_counter,
+            )
+            .field("otp_policy_digits", &self.otp_policy_digits)
+            .field(
+                "otp_policy_look_ahead_window",
+                &self.otp_policy_look_ahead_window,
+            )
+            .field("otp_policy_period", &self.otp_policy_period)
+            .field("otp_policy_code_reusable", &self.otp_policy_code_reusable)
+            .field(
+                "otp_supported_applications",
+                &self.otp_supported_applications,
+            )
+            .field("localization_texts", &self.localization_texts)
+            .field(
+                "web_authn_policy_rp_entity_name",
+                &self.web_authn_policy_rp_entity_name,
+            )
+            .field(
+                "web_authn_policy_signature_algorithms",
+                &self.web_authn_policy_signature_algorithms,
+            )
+            .field("web_authn_policy_rp_id", &self.web_authn_policy_rp_id)
+            .field(
+                "web_authn_policy_attestation_conveyance_preference",
+                &self.web_authn_policy_attestation_conveyance_preference,
+            )
+            .field(
+                "web_authn_policy_authenticator_attachment",
+                &self.web_authn_policy_authenticator_attachment,
+            )
+            .field(
+                "web_authn_policy_require_resident_key",
+                &self.web_authn_policy_require_resident_key,
+            )
+            .field(
+                "web_authn_policy_resident_key",
+                &self.web_authn_policy_resident_key,
+            )
+            .field(
+                "web_authn_policy_user_verification_requirement",
+                &self.web_authn_policy_user_verification_requirement,
+            )
+            .field(
+                "web_authn_policy_create_timeout",
+                &self.web_authn_policy_create_timeout,
+            )
+            .field(
+                "web_authn_policy_avoid_same_authenticator_register",
+                &self.web_authn_policy_avoid_same_authenticator_register,
+            )
+            .field(
+                "web_authn_policy_acceptable_aaguids",
+                &self.web_authn_policy_acceptable_aaguids,
+            )
+            .field(
+                "web_authn_policy_extra_origins",
+                &self.web_authn_policy_extra_origins,
+            )
+            .field(
+                "web_authn_policy_passwordless_rp_entity_name",
+                &self.web_authn_policy_passwordless_rp_entity_name,
+            )
+            .field(
+                "web_authn_policy_passwordless_signature_algorithms",
+                &self.web_authn_policy_passwordless_signature_algorithms,
+            )
+            .field(
+                "web_authn_policy_passwordless_rp_id",
+                &self.web_authn_policy_passwordless_rp_id,
+            )
+            .field(
+                "web_authn_policy_passwordless_attestation_conveyance_preference",
+                &self.web_authn_policy_passwordless_attestation_conveyance_preference,
+            )
+            .field(
+                "web_authn_policy_passwordless_authenticator_attachment",
+                &self.web_authn_policy_passwordless_authenticator_attachment,
+            )
+            .field(
+                "web_authn_policy_passwordless_require_resident_key",
+                &self.web_authn_policy_passwordless_require_resident_key,
+            )
+            .field(
+                "web_authn_policy_passwordless_resident_key",
+                &self.web_authn_policy_passwordless_resident_key,
+            )
+            .field(
+                "web_authn_policy_passwordless_user_verification_requirement",
+                &self.web_authn_policy_passwordless_user_verification_requirement,
+            )
+            .field(
+                "web_authn_policy_passwordless_create_timeout",
+                &self.web_authn_policy_passwordless_create_timeout,
+            )
+            .field(
+                "web_authn_policy_passwordless_avoid_same_authenticator_register",
+                &self.web_authn_policy_passwordless_avoid_same_authenticator_register,
+            )
+            .field(
+                "web_authn_policy_passwordless_acceptable_aaguids",
+                &self.web_authn_policy_passwordless_acceptable_aaguids,
+            )
+            .field(
+                "web_authn_policy_passwordless_extra_origins",
+                &self.web_authn_policy_passwordless_extra_origins,
+            )
+            .field(
+                "web_authn_policy_passwordless_passkeys_enabled",
+                &self.web_authn_policy_passwordless_passkeys_enabled,
+            )
+            .field(
+                "web_authn_policy_passwordless_mediation",
+                &self.web_authn_policy_passwordless_mediation,
+            )
+            .field("client_profiles", &self.client_profiles)
+            .field("client_policies", &self.client_policies)
+            .field("users", &self.users)
+            .field("federated_users", &self.federated_users)
+            .field("scope_mappings", &self.scope_mappings)
+            .field("client_scope_mappings", &self.client_scope_mappings)
+            .field("clients", &self.clients)
+            .field("client_scopes", &self.client_scopes)
+            .field(
+                "default_default_client_scopes",
+                &self.default_default_client_scopes,
+            )
+            .field(
+                "default_optional_client_scopes",
+                &self.default_optional_client_scopes,
+            )
+            .field("browser_security_headers", &self.browser_security_headers)
+            .field(
+                "smtp_server",
+                &self.smtp_server.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("user_federation_providers", &self.user_federation_providers)
+            .field("user_federation_mappers", &self.user_federation_mappers)
+            .field("login_theme", &self.login_theme)
+            .field("account_theme", &self.account_theme)
+            .field("admin_theme", &self.admin_theme)
+            .field("email_theme", &self.email_theme)
+            .field("events_enabled", &self.events_enabled)
+            .field("events_expiration", &self.events_expiration)
+            .field("events_listeners", &self.events_listeners)
+            .field("enabled_event_types", &self.enabled_event_types)
+            .field("admin_events_enabled", &self.admin_events_enabled)
+            .field(
+                "admin_events_details_enabled",
+                &self.admin_events_details_enabled,
+            )
+            .field("identity_providers", &self.identity_providers)
+            .field("identity_provider_mappers", &self.identity_provider_mappers)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("components", &self.components)
+            .field(
+                "internationalization_enabled",
+                &self.internationalization_enabled,
+            )
+            .field("supported_locales", &self.supported_locales)
+            .field("default_locale", &self.default_locale)
+            .field("authentication_flows", &self.authentication_flows)
+            .field("authenticator_config", &self.authenticator_config)
+            .field("required_actions", &self.required_actions)
+            .field("browser_flow", &self.browser_flow)
+            .field("registration_flow", &self.registration_flow)
+            .field("direct_grant_flow", &self.direct_grant_flow)
+            .field("reset_credentials_flow", &self.reset_credentials_flow)
+            .field(
+                "client_authentication_flow",
+                &self.client_authentication_flow,
+            )
+            .field(
+                "docker_authentication_flow",
+                &self.docker_authentication_flow,
+            )
+            .field("first_broker_login_flow", &self.first_broker_login_flow)
+            .field("attributes", &self.attributes)
+            .field("keycloak_version", &self.keycloak_version)
+            .field(
+                "user_managed_access_allowed",
+                &self.user_managed_access_allowed,
+            )
+            .field("organizations_enabled", &self.organizations_enabled)
+            .field("organizations", &self.organizations)
+            .field(
+                "verifiable_credentials_enabled",
+                &self.verifiable_credentials_enabled,
+            )
+            .field("admin_permissions_enabled", &self.admin_permissions_enabled)
+            .field("social", &self.social)
+            .field(
+                "update_profile_on_initial_social_login",
+                &self.update_profile_on_initial_social_login,
+            )
+            .field("social_providers", &self.social_providers)
+            .field(
+                "application_scope_mappings",
+                &self.application_scope_mappings,
+            )
+            .field("applications", &self.applications)
+            .field("oauth_clients", &self.oauth_clients)
+            .field("client_templates", &self.client_templates)
+            .field("scim_api_enabled", &self.scim_api_enabled)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `RequiredActionConfigInfoRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -5687,7 +6505,9 @@ impl Model for RequiredActionConfigInfoRepresentation {
 }
 
 /// `RequiredActionConfigRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequiredActionConfigRepresentation {
     /// JSON `config`.
@@ -5716,8 +6536,22 @@ impl Model for RequiredActionConfigRepresentation {
     }
 }
 
+impl std::fmt::Debug for RequiredActionConfigRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequiredActionConfigRepresentation")
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `RequiredActionProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequiredActionProviderRepresentation {
     /// JSON `alias`.
@@ -5767,6 +6601,24 @@ impl Model for RequiredActionProviderRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for RequiredActionProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequiredActionProviderRepresentation")
+            .field("alias", &self.alias)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("enabled", &self.enabled)
+            .field("default_action", &self.default_action)
+            .field("priority", &self.priority)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -6730,7 +7582,9 @@ impl Model for UserConsentRepresentation {
 }
 
 /// `UserFederationMapperRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserFederationMapperRepresentation {
     /// JSON `id`.
@@ -6775,8 +7629,29 @@ impl Model for UserFederationMapperRepresentation {
     }
 }
 
+impl std::fmt::Debug for UserFederationMapperRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserFederationMapperRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field(
+                "federation_provider_display_name",
+                &self.federation_provider_display_name,
+            )
+            .field("federation_mapper_type", &self.federation_mapper_type)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `UserFederationProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserFederationProviderRepresentation {
     /// JSON `id`.
@@ -6830,6 +7705,25 @@ impl Model for UserFederationProviderRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for UserFederationProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserFederationProviderRepresentation")
+            .field("id", &self.id)
+            .field("display_name", &self.display_name)
+            .field("provider_name", &self.provider_name)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("priority", &self.priority)
+            .field("full_sync_period", &self.full_sync_period)
+            .field("changed_sync_period", &self.changed_sync_period)
+            .field("last_sync", &self.last_sync)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -7450,7 +8344,9 @@ impl Model for WorkflowStateRepresentation {
 }
 
 /// `WorkflowStepRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowStepRepresentation {
     /// JSON `uses`.
@@ -7500,6 +8396,23 @@ impl Model for WorkflowStepRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for WorkflowStepRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowStepRepresentation")
+            .field("uses", &self.uses)
+            .field("after", &self.after)
+            .field("scheduled_at", &self.scheduled_at)
+            .field("status", &self.status)
+            .field("id", &self.id)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -7658,5 +8571,73 @@ mod tests {
         enum_round_trip::<Status>("PENDING");
         enum_round_trip::<StepExecutionStatus>("COMPLETED");
         enum_round_trip::<UnmanagedAttributePolicy>("ENABLED");
+    }
+
+    /// Every field listed under `[secrets]` in names.toml is set to a secret, which
+    /// `Debug` must not show; a non-secret map key stays visible.
+    fn no_secret_in_debug<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) {
+        let value: T = serde_json::from_str(json).expect("deserializes");
+        for shown in [format!("{value:?}"), format!("{value:#?}")] {
+            assert!(!shown.contains("S3CR3T-9f2c-value"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn no_model_shows_a_secret_in_debug() {
+        no_secret_in_debug::<ApplicationRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<AuthenticatorConfigRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<CertificateRepresentation>(
+            r#"{"privateKey": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ClientInitialAccessPresentation>(
+            r#"{"token": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ClientRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ComponentExportRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ComponentRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<CredentialRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "hashedSaltedValue": "S3CR3T-9f2c-value", "salt": "S3CR3T-9f2c-value", "secretData": "S3CR3T-9f2c-value", "value": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<IdentityProviderMapperRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<IdentityProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<KeyStoreConfig>(
+            r#"{"keyPassword": "S3CR3T-9f2c-value", "storePassword": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<OAuthClientRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RealmRepresentation>(
+            r#"{"codeSecret": "S3CR3T-9f2c-value", "privateKey": "S3CR3T-9f2c-value", "smtpServer": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RequiredActionConfigRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RequiredActionProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<UserFederationMapperRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<UserFederationProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<WorkflowStepRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
     }
 }

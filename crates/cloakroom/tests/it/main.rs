@@ -11,6 +11,7 @@ mod admin_realm;
 mod admin_users;
 mod core_auth;
 mod core_errors;
+mod model_secrets;
 mod secrets;
 
 mod oidc_browser;
