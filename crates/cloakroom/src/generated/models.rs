@@ -507,6 +507,84 @@ impl Model for AdminEventRepresentation {
     }
 }
 
+/// `AggregatePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregatePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for AggregatePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ApplicationRepresentation` of the Keycloak Admin API.
 ///
 /// Deprecated by Keycloak.
@@ -1486,6 +1564,88 @@ impl Model for ClaimRepresentation {
     }
 }
 
+/// `ClientBasedPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientBasedPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `clients`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientBasedPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "clients" => self.clients = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ClientInitialAccessCreatePresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1587,6 +1747,60 @@ impl std::fmt::Debug for ClientInitialAccessPresentation {
             .field("remaining_count", &self.remaining_count)
             .field("extra", &redact_keys(self.extra.iter()))
             .finish()
+    }
+}
+
+/// `ClientInstallationRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientInstallationRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `protocol`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// JSON `downloadOnly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_only: Option<bool>,
+    /// JSON `displayType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_type: Option<String>,
+    /// JSON `helpText`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_text: Option<String>,
+    /// JSON `filename`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// JSON `mediaType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientInstallationRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "protocol" => self.protocol = None,
+            "downloadOnly" => self.download_only = None,
+            "displayType" => self.display_type = None,
+            "helpText" => self.help_text = None,
+            "filename" => self.filename = None,
+            "mediaType" => self.media_type = None,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -2125,6 +2339,88 @@ impl std::fmt::Debug for ClientRepresentation {
             .field("origin", &self.origin)
             .field("extra", &redact_keys(self.extra.iter()))
             .finish()
+    }
+}
+
+/// `ClientScopePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientScopePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `clientScopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_scopes: Option<Vec<PolicyClientScopeDefinition>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientScopePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "clientScopes" => self.client_scopes = None,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -2681,6 +2977,36 @@ impl Model for Confirmation {
     }
 }
 
+/// `CpuInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CpuInfoRepresentation {
+    /// JSON `processorCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_count: Option<i64>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for CpuInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "processorCount" => self.processor_count = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `CredentialRepresentation` of the Keycloak Admin API.
 ///
 /// `Debug` redacts the fields that can hold a secret.
@@ -2815,6 +3141,52 @@ impl std::fmt::Debug for CredentialRepresentation {
             .field("federation_link", &self.federation_link)
             .field("extra", &redact_keys(self.extra.iter()))
             .finish()
+    }
+}
+
+/// `CryptoInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CryptoInfoRepresentation {
+    /// JSON `cryptoProvider`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_provider: Option<String>,
+    /// JSON `supportedKeystoreTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported_keystore_types: Option<Vec<String>>,
+    /// JSON `clientSignatureSymmetricAlgorithms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_signature_symmetric_algorithms: Option<Vec<String>>,
+    /// JSON `clientSignatureAsymmetricAlgorithms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_signature_asymmetric_algorithms: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for CryptoInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "cryptoProvider" => self.crypto_provider = None,
+            "supportedKeystoreTypes" => self.supported_keystore_types = None,
+            "clientSignatureSymmetricAlgorithms" => {
+                self.client_signature_symmetric_algorithms = None
+            }
+            "clientSignatureAsymmetricAlgorithms" => {
+                self.client_signature_asymmetric_algorithms = None
+            }
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -3102,6 +3474,56 @@ impl Model for EventRepresentation {
     }
 }
 
+/// `FeatureRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// JSON `deprecated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<bool>,
+    /// JSON `dependencies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for FeatureRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "label" => self.label = None,
+            "type" => self.r#type = None,
+            "enabled" => self.enabled = None,
+            "deprecated" => self.deprecated = None,
+            "dependencies" => self.dependencies = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `FederatedIdentityRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -3168,6 +3590,92 @@ impl Model for GlobalRequestResult {
         match json_name {
             "successRequests" => self.success_requests = None,
             "failedRequests" => self.failed_requests = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `GroupPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `groupsClaim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_claim: Option<String>,
+    /// JSON `groups`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<PolicyGroupDefinition>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for GroupPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "groupsClaim" => self.groups_claim = None,
+            "groups" => self.groups = None,
             _ => return false,
         }
         true
@@ -4009,6 +4517,40 @@ impl Model for KeysMetadataRepresentation {
     }
 }
 
+/// `LdapCapabilityRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LdapCapabilityRepresentation {
+    /// JSON `oid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for LdapCapabilityRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "oid" => self.oid = None,
+            "type" => self.r#type = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `Logic` of the Keycloak Admin API: the values Keycloak 26.7.3 knows, and
 /// [`Logic::Unknown`] for any other, which is sent back as it came.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -4346,6 +4888,60 @@ impl<'de> Deserialize<'de> for MembershipType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Ok(Self::from(s.as_str()))
+    }
+}
+
+/// `MemoryInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryInfoRepresentation {
+    /// JSON `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// JSON `totalFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_formated: Option<String>,
+    /// JSON `used`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<i64>,
+    /// JSON `usedFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_formated: Option<String>,
+    /// JSON `free`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free: Option<i64>,
+    /// JSON `freePercentage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_percentage: Option<i64>,
+    /// JSON `freeFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_formated: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for MemoryInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "total" => self.total = None,
+            "totalFormated" => self.total_formated = None,
+            "used" => self.used = None,
+            "usedFormated" => self.used_formated = None,
+            "free" => self.free = None,
+            "freePercentage" => self.free_percentage = None,
+            "freeFormated" => self.free_formated = None,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -4805,6 +5401,86 @@ impl Model for OrganizationRepresentation {
     }
 }
 
+/// `ParameterizedScopeTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterizedScopeTypeRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `repeatable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeatable: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ParameterizedScopeTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "repeatable" => self.repeatable = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PasswordPolicyTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPolicyTypeRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// JSON `configType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_type: Option<String>,
+    /// JSON `defaultValue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// JSON `multipleSupported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_supported: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PasswordPolicyTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "displayName" => self.display_name = None,
+            "configType" => self.config_type = None,
+            "defaultValue" => self.default_value = None,
+            "multipleSupported" => self.multiple_supported = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `Permission` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -4841,6 +5517,40 @@ impl Model for Permission {
             "rsname" => self.rsname = None,
             "scopes" => self.scopes = None,
             "claims" => self.claims = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PolicyClientScopeDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyClientScopeDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyClientScopeDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "required" => self.required = None,
             _ => return false,
         }
         true
@@ -5003,6 +5713,44 @@ impl Model for PolicyEvaluationResponse {
             "entitlements" => self.entitlements = None,
             "status" => self.status = None,
             "rpt" => self.rpt = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PolicyGroupDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyGroupDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// JSON `extendChildren`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_children: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyGroupDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "path" => self.path = None,
+            "extendChildren" => self.extend_children = None,
             _ => return false,
         }
         true
@@ -5183,6 +5931,82 @@ impl Model for PolicyResultRepresentation {
     }
 }
 
+/// `PolicyRoleDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRoleDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyRoleDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "required" => self.required = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ProfileInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInfoRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `disabledFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_features: Option<Vec<String>>,
+    /// JSON `previewFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_features: Option<Vec<String>>,
+    /// JSON `experimentalFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experimental_features: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProfileInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "disabledFeatures" => self.disabled_features = None,
+            "previewFeatures" => self.preview_features = None,
+            "experimentalFeatures" => self.experimental_features = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `PropertyConfig` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -5315,6 +6139,90 @@ impl Model for ProtocolMapperRepresentation {
             "consentRequired" => self.consent_required = None,
             "consentText" => self.consent_text = None,
             "config" => self.config = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ProtocolMapperTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtocolMapperTypeRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `category`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// JSON `helpText`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_text: Option<String>,
+    /// JSON `priority`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    /// JSON `properties`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Vec<ConfigPropertyRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProtocolMapperTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "category" => self.category = None,
+            "helpText" => self.help_text = None,
+            "priority" => self.priority = None,
+            "properties" => self.properties = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ProviderRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderRepresentation {
+    /// JSON `order`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i32>,
+    /// JSON `operationalInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operational_info: Option<std::collections::BTreeMap<String, String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProviderRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "order" => self.order = None,
+            "operationalInfo" => self.operational_info = None,
             _ => return false,
         }
         true
@@ -6474,6 +7382,96 @@ impl std::fmt::Debug for RealmRepresentation {
     }
 }
 
+/// `RegexPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegexPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `targetClaim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_claim: Option<String>,
+    /// JSON `pattern`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// JSON `targetContextAttributes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_context_attributes: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for RegexPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "targetClaim" => self.target_claim = None,
+            "pattern" => self.pattern = None,
+            "targetContextAttributes" => self.target_context_attributes = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `RequiredActionConfigInfoRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -6650,6 +7648,84 @@ impl Model for ResourceOwnerRepresentation {
         match json_name {
             "id" => self.id = None,
             "name" => self.name = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ResourcePermissionRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePermissionRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ResourcePermissionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
             _ => return false,
         }
         true
@@ -6838,6 +7914,92 @@ impl Model for ResourceType {
     }
 }
 
+/// `RolePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<PolicyRoleDefinition>>,
+    /// JSON `fetchRoles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_roles: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for RolePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "roles" => self.roles = None,
+            "fetchRoles" => self.fetch_roles = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `RoleRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -7014,6 +8176,84 @@ impl Model for ScopeMappingRepresentation {
     }
 }
 
+/// `ScopePermissionRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopePermissionRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ScopePermissionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ScopeRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -7064,6 +8304,108 @@ impl Model for ScopeRepresentation {
     }
 }
 
+/// `ServerInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfoRepresentation {
+    /// JSON `systemInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_info: Option<SystemInfoRepresentation>,
+    /// JSON `cpuInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_info: Option<CpuInfoRepresentation>,
+    /// JSON `memoryInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<MemoryInfoRepresentation>,
+    /// JSON `profileInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_info: Option<ProfileInfoRepresentation>,
+    /// JSON `features`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<FeatureRepresentation>>,
+    /// JSON `cryptoInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_info: Option<CryptoInfoRepresentation>,
+    /// JSON `themes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub themes: Option<std::collections::BTreeMap<String, Vec<ThemeInfoRepresentation>>>,
+    /// JSON `socialProviders`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_providers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `identityProviders`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_providers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `clientImporters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_importers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `providers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<std::collections::BTreeMap<String, SpiInfoRepresentation>>,
+    /// JSON `protocolMapperTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_mapper_types:
+        Option<std::collections::BTreeMap<String, Vec<ProtocolMapperTypeRepresentation>>>,
+    /// JSON `builtinProtocolMappers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin_protocol_mappers:
+        Option<std::collections::BTreeMap<String, Vec<ProtocolMapperRepresentation>>>,
+    /// JSON `clientInstallations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_installations:
+        Option<std::collections::BTreeMap<String, Vec<ClientInstallationRepresentation>>>,
+    /// JSON `componentTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_types:
+        Option<std::collections::BTreeMap<String, Vec<ComponentTypeRepresentation>>>,
+    /// JSON `passwordPolicies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policies: Option<Vec<PasswordPolicyTypeRepresentation>>,
+    /// JSON `enums`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enums: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// JSON `parameterizedScopeTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameterized_scope_types: Option<Vec<ParameterizedScopeTypeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ServerInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "systemInfo" => self.system_info = None,
+            "cpuInfo" => self.cpu_info = None,
+            "memoryInfo" => self.memory_info = None,
+            "profileInfo" => self.profile_info = None,
+            "features" => self.features = None,
+            "cryptoInfo" => self.crypto_info = None,
+            "themes" => self.themes = None,
+            "socialProviders" => self.social_providers = None,
+            "identityProviders" => self.identity_providers = None,
+            "clientImporters" => self.client_importers = None,
+            "providers" => self.providers = None,
+            "protocolMapperTypes" => self.protocol_mapper_types = None,
+            "builtinProtocolMappers" => self.builtin_protocol_mappers = None,
+            "clientInstallations" => self.client_installations = None,
+            "componentTypes" => self.component_types = None,
+            "passwordPolicies" => self.password_policies = None,
+            "enums" => self.enums = None,
+            "parameterizedScopeTypes" => self.parameterized_scope_types = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `SocialLinkRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -7096,6 +8438,40 @@ impl Model for SocialLinkRepresentation {
             "socialProvider" => self.social_provider = None,
             "socialUserId" => self.social_user_id = None,
             "socialUsername" => self.social_username = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `SpiInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpiInfoRepresentation {
+    /// JSON `internal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    /// JSON `providers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<std::collections::BTreeMap<String, ProviderRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SpiInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "internal" => self.internal = None,
+            "providers" => self.providers = None,
             _ => return false,
         }
         true
@@ -7221,6 +8597,402 @@ impl<'de> Deserialize<'de> for StepExecutionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Ok(Self::from(s.as_str()))
+    }
+}
+
+/// `SynchronizationResult` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationResult {
+    /// JSON `ignored`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<bool>,
+    /// JSON `added`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<i32>,
+    /// JSON `updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<i32>,
+    /// JSON `removed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<i32>,
+    /// JSON `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<i32>,
+    /// JSON `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SynchronizationResult {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "ignored" => self.ignored = None,
+            "added" => self.added = None,
+            "updated" => self.updated = None,
+            "removed" => self.removed = None,
+            "failed" => self.failed = None,
+            "status" => self.status = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `SystemInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemInfoRepresentation {
+    /// JSON `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// JSON `serverTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<String>,
+    /// JSON `uptime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<String>,
+    /// JSON `javaVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_version: Option<String>,
+    /// JSON `javaVendor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vendor: Option<String>,
+    /// JSON `javaVm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vm: Option<String>,
+    /// JSON `javaVmVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vm_version: Option<String>,
+    /// JSON `javaRuntime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_runtime: Option<String>,
+    /// JSON `javaHome`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_home: Option<String>,
+    /// JSON `osName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// JSON `osArchitecture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_architecture: Option<String>,
+    /// JSON `osVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// JSON `fileEncoding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_encoding: Option<String>,
+    /// JSON `userName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// JSON `userDir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_dir: Option<String>,
+    /// JSON `userTimezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_timezone: Option<String>,
+    /// JSON `userLocale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_locale: Option<String>,
+    /// JSON `uptimeMillis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_millis: Option<i64>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SystemInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "version" => self.version = None,
+            "serverTime" => self.server_time = None,
+            "uptime" => self.uptime = None,
+            "javaVersion" => self.java_version = None,
+            "javaVendor" => self.java_vendor = None,
+            "javaVm" => self.java_vm = None,
+            "javaVmVersion" => self.java_vm_version = None,
+            "javaRuntime" => self.java_runtime = None,
+            "javaHome" => self.java_home = None,
+            "osName" => self.os_name = None,
+            "osArchitecture" => self.os_architecture = None,
+            "osVersion" => self.os_version = None,
+            "fileEncoding" => self.file_encoding = None,
+            "userName" => self.user_name = None,
+            "userDir" => self.user_dir = None,
+            "userTimezone" => self.user_timezone = None,
+            "userLocale" => self.user_locale = None,
+            "uptimeMillis" => self.uptime_millis = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `TestLdapConnectionRepresentation` of the Keycloak Admin API.
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestLdapConnectionRepresentation {
+    /// JSON `action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// JSON `connectionUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_url: Option<String>,
+    /// JSON `bindDn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_dn: Option<String>,
+    /// JSON `bindCredential`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_credential: Option<String>,
+    /// JSON `useTruststoreSpi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_truststore_spi: Option<String>,
+    /// JSON `connectionTimeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_timeout: Option<String>,
+    /// JSON `componentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_id: Option<String>,
+    /// JSON `startTls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_tls: Option<String>,
+    /// JSON `authType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for TestLdapConnectionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "action" => self.action = None,
+            "connectionUrl" => self.connection_url = None,
+            "bindDn" => self.bind_dn = None,
+            "bindCredential" => self.bind_credential = None,
+            "useTruststoreSpi" => self.use_truststore_spi = None,
+            "connectionTimeout" => self.connection_timeout = None,
+            "componentId" => self.component_id = None,
+            "startTls" => self.start_tls = None,
+            "authType" => self.auth_type = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for TestLdapConnectionRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestLdapConnectionRepresentation")
+            .field("action", &self.action)
+            .field("connection_url", &self.connection_url)
+            .field("bind_dn", &self.bind_dn)
+            .field(
+                "bind_credential",
+                &self.bind_credential.as_ref().map(|_| Redacted),
+            )
+            .field("use_truststore_spi", &self.use_truststore_spi)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("component_id", &self.component_id)
+            .field("start_tls", &self.start_tls)
+            .field("auth_type", &self.auth_type)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `ThemeInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThemeInfoRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `locales`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locales: Option<Vec<String>>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ThemeInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "locales" => self.locales = None,
+            "description" => self.description = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `TimePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `notBefore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// JSON `notOnOrAfter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_on_or_after: Option<String>,
+    /// JSON `dayMonth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_month: Option<String>,
+    /// JSON `dayMonthEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_month_end: Option<String>,
+    /// JSON `month`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    /// JSON `monthEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_end: Option<String>,
+    /// JSON `year`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<String>,
+    /// JSON `yearEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_end: Option<String>,
+    /// JSON `hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour: Option<String>,
+    /// JSON `hourEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour_end: Option<String>,
+    /// JSON `minute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minute: Option<String>,
+    /// JSON `minuteEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minute_end: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for TimePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "notBefore" => self.not_before = None,
+            "notOnOrAfter" => self.not_on_or_after = None,
+            "dayMonth" => self.day_month = None,
+            "dayMonthEnd" => self.day_month_end = None,
+            "month" => self.month = None,
+            "monthEnd" => self.month_end = None,
+            "year" => self.year = None,
+            "yearEnd" => self.year_end = None,
+            "hour" => self.hour = None,
+            "hourEnd" => self.hour_end = None,
+            "minute" => self.minute = None,
+            "minuteEnd" => self.minute_end = None,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -7727,6 +9499,88 @@ impl std::fmt::Debug for UserFederationProviderRepresentation {
     }
 }
 
+/// `UserPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for UserPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "users" => self.users = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `UserProfileAttributeGroupMetadata` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -8159,6 +10013,64 @@ impl Model for VerifiableCredentialOfferActionConfig {
     }
 }
 
+/// `WhoAmIRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmIRepresentation {
+    /// JSON `userId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// JSON `realm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// JSON `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// JSON `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// JSON `createRealm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_realm: Option<bool>,
+    /// JSON `temporary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporary: Option<bool>,
+    /// JSON `realm_access`.
+    #[serde(
+        rename = "realm_access",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realm_access: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for WhoAmIRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "userId" => self.user_id = None,
+            "realm" => self.realm = None,
+            "displayName" => self.display_name = None,
+            "locale" => self.locale = None,
+            "createRealm" => self.create_realm = None,
+            "temporary" => self.temporary = None,
+            "realm_access" => self.realm_access = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `WorkflowConcurrencyRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -8456,6 +10368,7 @@ mod tests {
         round_trip::<Access>();
         round_trip::<AccessToken>();
         round_trip::<AdminEventRepresentation>();
+        round_trip::<AggregatePolicyRepresentation>();
         round_trip::<ApplicationRepresentation>();
         round_trip::<AuthDetailsRepresentation>();
         round_trip::<AuthenticationExecutionExportRepresentation>();
@@ -8469,8 +10382,10 @@ mod tests {
         round_trip::<AuthorizationSchema>();
         round_trip::<CertificateRepresentation>();
         round_trip::<ClaimRepresentation>();
+        round_trip::<ClientBasedPolicyRepresentation>();
         round_trip::<ClientInitialAccessCreatePresentation>();
         round_trip::<ClientInitialAccessPresentation>();
+        round_trip::<ClientInstallationRepresentation>();
         round_trip::<ClientMappingsRepresentation>();
         round_trip::<ClientPoliciesRepresentation>();
         round_trip::<ClientPolicyConditionRepresentation>();
@@ -8479,6 +10394,7 @@ mod tests {
         round_trip::<ClientProfileRepresentation>();
         round_trip::<ClientProfilesRepresentation>();
         round_trip::<ClientRepresentation>();
+        round_trip::<ClientScopePolicyRepresentation>();
         round_trip::<ClientScopeRepresentation>();
         round_trip::<ClientTemplateRepresentation>();
         round_trip::<ClientTypeRepresentation>();
@@ -8489,12 +10405,16 @@ mod tests {
         round_trip::<Composites>();
         round_trip::<ConfigPropertyRepresentation>();
         round_trip::<Confirmation>();
+        round_trip::<CpuInfoRepresentation>();
         round_trip::<CredentialRepresentation>();
+        round_trip::<CryptoInfoRepresentation>();
         round_trip::<ErrorRepresentation>();
         round_trip::<EvaluationResultRepresentation>();
         round_trip::<EventRepresentation>();
+        round_trip::<FeatureRepresentation>();
         round_trip::<FederatedIdentityRepresentation>();
         round_trip::<GlobalRequestResult>();
+        round_trip::<GroupPolicyRepresentation>();
         round_trip::<GroupRepresentation>();
         round_trip::<IDToken>();
         round_trip::<IdentityProviderMapperRepresentation>();
@@ -8504,38 +10424,59 @@ mod tests {
         round_trip::<KeyMetadataRepresentation>();
         round_trip::<KeyStoreConfig>();
         round_trip::<KeysMetadataRepresentation>();
+        round_trip::<LdapCapabilityRepresentation>();
         round_trip::<ManagementPermissionReference>();
         round_trip::<MappingsRepresentation>();
         round_trip::<MemberRepresentation>();
+        round_trip::<MemoryInfoRepresentation>();
         round_trip::<OAuthClientRepresentation>();
         round_trip::<OrganizationDomainRepresentation>();
         round_trip::<OrganizationInvitationRepresentation>();
         round_trip::<OrganizationRepresentation>();
+        round_trip::<ParameterizedScopeTypeRepresentation>();
+        round_trip::<PasswordPolicyTypeRepresentation>();
         round_trip::<Permission>();
+        round_trip::<PolicyClientScopeDefinition>();
         round_trip::<PolicyEvaluationRequest>();
         round_trip::<PolicyEvaluationResponse>();
+        round_trip::<PolicyGroupDefinition>();
         round_trip::<PolicyProviderRepresentation>();
         round_trip::<PolicyRepresentation>();
         round_trip::<PolicyResultRepresentation>();
+        round_trip::<PolicyRoleDefinition>();
+        round_trip::<ProfileInfoRepresentation>();
         round_trip::<PropertyConfig>();
         round_trip::<ProtocolMapperEvaluationRepresentation>();
         round_trip::<ProtocolMapperRepresentation>();
+        round_trip::<ProtocolMapperTypeRepresentation>();
+        round_trip::<ProviderRepresentation>();
         round_trip::<PublishedRealmRepresentation>();
         round_trip::<RealmEventsConfigRepresentation>();
         round_trip::<RealmRepresentation>();
+        round_trip::<RegexPolicyRepresentation>();
         round_trip::<RequiredActionConfigInfoRepresentation>();
         round_trip::<RequiredActionConfigRepresentation>();
         round_trip::<RequiredActionProviderRepresentation>();
         round_trip::<ResourceOwnerRepresentation>();
+        round_trip::<ResourcePermissionRepresentation>();
         round_trip::<ResourceRepresentation>();
         round_trip::<ResourceServerRepresentation>();
         round_trip::<ResourceType>();
+        round_trip::<RolePolicyRepresentation>();
         round_trip::<RoleRepresentation>();
         round_trip::<RolesRepresentation>();
         round_trip::<SamlExampleResponse>();
         round_trip::<ScopeMappingRepresentation>();
+        round_trip::<ScopePermissionRepresentation>();
         round_trip::<ScopeRepresentation>();
+        round_trip::<ServerInfoRepresentation>();
         round_trip::<SocialLinkRepresentation>();
+        round_trip::<SpiInfoRepresentation>();
+        round_trip::<SynchronizationResult>();
+        round_trip::<SystemInfoRepresentation>();
+        round_trip::<TestLdapConnectionRepresentation>();
+        round_trip::<ThemeInfoRepresentation>();
+        round_trip::<TimePolicyRepresentation>();
         round_trip::<UPAttribute>();
         round_trip::<UPAttributePermissions>();
         round_trip::<UPAttributeRequired>();
@@ -8545,6 +10486,7 @@ mod tests {
         round_trip::<UserConsentRepresentation>();
         round_trip::<UserFederationMapperRepresentation>();
         round_trip::<UserFederationProviderRepresentation>();
+        round_trip::<UserPolicyRepresentation>();
         round_trip::<UserProfileAttributeGroupMetadata>();
         round_trip::<UserProfileAttributeMetadata>();
         round_trip::<UserProfileMetadata>();
@@ -8552,6 +10494,7 @@ mod tests {
         round_trip::<UserSessionRepresentation>();
         round_trip::<UserVerifiableCredentialRepresentation>();
         round_trip::<VerifiableCredentialOfferActionConfig>();
+        round_trip::<WhoAmIRepresentation>();
         round_trip::<WorkflowConcurrencyRepresentation>();
         round_trip::<WorkflowRepresentation>();
         round_trip::<WorkflowScheduleRepresentation>();
@@ -8629,6 +10572,9 @@ mod tests {
         );
         no_secret_in_debug::<RequiredActionProviderRepresentation>(
             r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<TestLdapConnectionRepresentation>(
+            r#"{"bindCredential": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
         );
         no_secret_in_debug::<UserFederationMapperRepresentation>(
             r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
