@@ -872,7 +872,7 @@ pub fn test_command(args: &[String]) -> Result<()> {
         .current_dir(crate::repo_root());
     // --- OpenLDAP for the user-federation tests (xtask/src/slapd.rs); to be re-homed. ---
     let mut ldap = crate::slapd::Slapd::start(&crate::repo_root().join(".cache"))?;
-    println!("slapd ready at {}", ldap.url);
+    println!("slapd ready at {} (pid {:?})", ldap.url, ldap.pid());
     cmd.envs(ldap.env());
     with_server_run(cmd, move |cmd| {
         let status = run_recording_results(cmd, &oplog.join("results.txt"));

@@ -7,6 +7,7 @@ mod admin_authn;
 mod admin_clients;
 mod admin_deprecated;
 mod admin_ergonomic;
+mod admin_federation;
 mod admin_realm;
 mod admin_users;
 mod core_auth;
