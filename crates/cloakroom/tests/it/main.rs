@@ -4,11 +4,13 @@
 mod support;
 
 mod admin_authn;
+mod admin_authz_types;
 mod admin_clients;
 mod admin_deprecated;
 mod admin_ergonomic;
 mod admin_federation;
 mod admin_realm;
+mod admin_serverinfo;
 mod admin_users;
 mod core_auth;
 mod core_errors;
