@@ -76,9 +76,16 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
 
-    let spec: Value = serde_json::from_str(
+    let mut spec: Value = serde_json::from_str(
         &fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?,
     )?;
+    // Served endpoints the document lacks are typed from the project's supplement: count them too.
+    let supplement = crate::codegen::supplement::DEFAULT_SUPPLEMENT;
+    let supplement: Value = serde_json::from_str(
+        &fs::read_to_string(root.join(supplement))
+            .with_context(|| format!("reading {supplement}"))?,
+    )?;
+    crate::codegen::supplement::merge(&mut spec, &supplement)?;
     let names = rust_names(&root.join("xtask/names.toml"))?;
     let mut known = known_issues(&root.join("coverage/known-issues.toml"))?;
     if let Ok(dir) = fs::read_dir(root.join("coverage/known-issues")) {

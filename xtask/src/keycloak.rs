@@ -870,9 +870,18 @@ pub fn test_command(args: &[String]) -> Result<()> {
         // `support::kc::delete_realm` for why deleting them mid-run is avoided).
         .env("CLOAKROOM_TEST_KEEP_REALMS", "1")
         .current_dir(crate::repo_root());
-    with_server_run(cmd, |cmd| {
-        run_recording_results(cmd, &oplog.join("results.txt"))
+    // --- OpenLDAP for the user-federation tests (xtask/src/slapd.rs); to be re-homed. ---
+    let mut ldap = crate::slapd::Slapd::start(&crate::repo_root().join(".cache"))?;
+    println!("slapd ready at {} (pid {:?})", ldap.url, ldap.pid());
+    cmd.envs(ldap.env());
+    with_server_run(cmd, move |cmd| {
+        let status = run_recording_results(cmd, &oplog.join("results.txt"));
+        if let Err(e) = ldap.stop() {
+            eprintln!("slapd: stopping: {e:#}");
+        }
+        status
     })
+    // --- end OpenLDAP ---
 }
 
 /// Runs `cmd`, passing its output through, and writes libtest's result lines to `results`.

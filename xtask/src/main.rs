@@ -17,6 +17,7 @@ mod codegen;
 mod coverage;
 mod deny;
 mod keycloak;
+mod slapd;
 
 use std::process::ExitCode;
 

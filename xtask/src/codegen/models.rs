@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+use super::names::SecretsDef;
 use super::naming::{field_ident, pascal, serde_camel, snake};
+use super::secrets::{self, Secrets, Shapes};
 use super::spec::Spec;
 use super::types::{self, Ty};
 
@@ -130,7 +132,33 @@ fn box_cycles(models: &mut [Model]) {
     }
 }
 
-pub fn render(spec: &Spec, header: &str) -> Result<(String, Counts)> {
+/// A named alias resolved to the type it stands for (one level is all the spec uses).
+fn resolve(models: &[Model], ty: &Ty) -> Ty {
+    if let Ty::Named(n) = ty
+        && let Some(Model {
+            kind: Kind::Alias(t),
+            ..
+        }) = models.iter().find(|m| &m.name == n)
+    {
+        return t.clone();
+    }
+    ty.clone()
+}
+
+fn check_secrets(models: &[Model], def: &SecretsDef) -> Result<Secrets> {
+    let mut shapes: Shapes<'_> = BTreeMap::new();
+    for m in models {
+        if let Kind::Struct(fields) = &m.kind {
+            shapes.insert(
+                &m.name,
+                fields.iter().map(|f| (f.json.as_str(), &f.ty)).collect(),
+            );
+        }
+    }
+    Secrets::check(def, &shapes, &|t| resolve(models, t))
+}
+
+pub fn render(spec: &Spec, header: &str, secrets_def: &SecretsDef) -> Result<(String, Counts)> {
     let mut models = Vec::new();
     for (name, schema) in &spec.schemas {
         if !super::naming::is_pascal(name) {
@@ -158,6 +186,7 @@ pub fn render(spec: &Spec, header: &str) -> Result<(String, Counts)> {
         }
     }
     box_cycles(&mut models);
+    let secrets = check_secrets(&models, secrets_def)?;
 
     let mut counts = Counts::default();
     let mut out = String::new();
@@ -172,12 +201,13 @@ pub fn render(spec: &Spec, header: &str) -> Result<(String, Counts)> {
     );
     out.push_str("use serde::{Deserialize, Serialize};\n\n");
     out.push_str(MODEL_TRAIT);
+    secrets.render_helpers(&mut out);
 
     for m in &models {
         match &m.kind {
             Kind::Struct(fields) => {
                 counts.structs += 1;
-                render_struct(&mut out, m, fields);
+                render_struct(&mut out, m, fields, &secrets);
             }
             Kind::Enum(variants) => {
                 counts.enums += 1;
@@ -190,7 +220,7 @@ pub fn render(spec: &Spec, header: &str) -> Result<(String, Counts)> {
             }
         }
     }
-    render_tests(&mut out, &models);
+    render_tests(&mut out, &models, &secrets);
     Ok((out, counts))
 }
 
@@ -225,12 +255,18 @@ pub trait Model {
 
 "#;
 
-fn render_struct(out: &mut String, m: &Model, fields: &[Field]) {
+fn render_struct(out: &mut String, m: &Model, fields: &[Field], secrets: &Secrets) {
+    let redacts = secrets.has_any(&m.name);
     out.push_str(&format!("/// `{}` of the Keycloak Admin API.\n", m.name));
     if m.deprecated {
         out.push_str("///\n/// Deprecated by Keycloak.\n");
     }
-    out.push_str("#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]\n");
+    if redacts {
+        out.push_str("///\n/// `Debug` redacts the fields that can hold a secret.\n");
+        out.push_str("#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\n");
+    } else {
+        out.push_str("#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]\n");
+    }
     out.push_str("#[serde(rename_all = \"camelCase\")]\n");
     out.push_str(&format!("pub struct {} {{\n", m.name));
     for f in fields {
@@ -277,6 +313,13 @@ fn render_struct(out: &mut String, m: &Model, fields: &[Field]) {
         ));
     }
     out.push_str("            _ => return false,\n        }\n        true\n    }\n}\n\n");
+    if redacts {
+        let names: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|f| (f.json.as_str(), f.rust.as_str()))
+            .collect();
+        secrets::render_debug(out, secrets, &m.name, &names);
+    }
 }
 
 fn render_enum(out: &mut String, m: &Model, variants: &[(String, String)], version: &str) {
@@ -328,7 +371,7 @@ fn render_enum(out: &mut String, m: &Model, variants: &[(String, String)], versi
     ));
 }
 
-fn render_tests(out: &mut String, models: &[Model]) {
+fn render_tests(out: &mut String, models: &[Model], secrets: &Secrets) {
     out.push_str(
         r#"#[cfg(test)]
 mod tests {
@@ -378,5 +421,50 @@ mod tests {
             ));
         }
     }
-    out.push_str("    }\n}\n");
+    out.push_str("    }\n");
+    render_secret_test(out, models, secrets);
+    out.push_str("}\n");
+}
+
+/// A test that sets every redacted field and finds the secret nowhere in `{:?}` / `{:#?}`.
+fn render_secret_test(out: &mut String, models: &[Model], secrets: &Secrets) {
+    if secrets.all().is_empty() {
+        return;
+    }
+    const SECRET: &str = "S3CR3T-9f2c-value";
+    out.push_str(&format!(
+        "\n    /// Every field listed under `[secrets]` in names.toml is set to a secret, which\n    \
+         /// `Debug` must not show; a non-secret map key stays visible.\n    \
+         fn no_secret_in_debug<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) {{\n        \
+         let value: T = serde_json::from_str(json).expect(\"deserializes\");\n        \
+         for shown in [format!(\"{{value:?}}\"), format!(\"{{value:#?}}\")] {{\n            \
+         assert!(!shown.contains({SECRET:?}), \"{{shown}}\");\n            \
+         assert!(shown.contains(\"[redacted]\"), \"{{shown}}\");\n        }}\n    }}\n\n    \
+         #[test]\n    fn no_model_shows_a_secret_in_debug() {{\n"
+    ));
+    for (schema, fields) in secrets.all() {
+        let Some(Model {
+            kind: Kind::Struct(all),
+            ..
+        }) = models.iter().find(|m| &m.name == schema)
+        else {
+            continue;
+        };
+        let mut parts = Vec::new();
+        for (json, how) in fields {
+            if let Some(f) = all.iter().find(|f| &f.json == json) {
+                let ty = resolve(models, &f.ty);
+                parts.push(format!(
+                    "{json:?}: {}",
+                    secrets::sample(&ty, *how, SECRET, secrets.key_words())
+                ));
+            }
+        }
+        parts.push(format!("\"xClientSecret\": {SECRET:?}"));
+        let json = format!("{{{}}}", parts.join(", "));
+        out.push_str(&format!(
+            "        no_secret_in_debug::<{schema}>(r#\"{json}\"#);\n"
+        ));
+    }
+    out.push_str("    }\n");
 }

@@ -13,6 +13,24 @@ pub struct Names {
     pub params: BTreeMap<String, String>,
     pub handles: BTreeMap<String, HandleDef>,
     pub ops: BTreeMap<String, OpDef>,
+    /// Model fields that `Debug` must not show.
+    #[serde(default)]
+    pub secrets: SecretsDef,
+}
+
+/// `[secrets]`: what generated `Debug` impls redact (serialization is unchanged).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsDef {
+    /// `Schema.jsonField` whose whole value is redacted.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// `Schema.jsonField` of map type whose values are redacted when their key looks secret.
+    #[serde(default)]
+    pub keyed: Vec<String>,
+    /// Lower-case words that make a map key (or an unknown field's name) look secret.
+    #[serde(default)]
+    pub key_words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

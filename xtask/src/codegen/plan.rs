@@ -204,9 +204,9 @@ pub fn build(spec: &Spec, names: &Names) -> Result<Plan> {
         if !is_pascal(name) {
             errors.push(format!("handle `{name}`: names are UpperCamelCase"));
         }
-        if !h.prefix.starts_with("/admin/realms") {
+        if !h.prefix.starts_with("/admin/") {
             errors.push(format!(
-                "handle `{name}`: prefix `{}` is not under /admin/realms",
+                "handle `{name}`: prefix `{}` is not under /admin/",
                 h.prefix
             ));
         }

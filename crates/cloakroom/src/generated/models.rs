@@ -28,6 +28,49 @@ pub trait Model {
     }
 }
 
+/// Lower-case words that make a configuration key or an unknown field name look secret.
+pub const SECRET_KEY_WORDS: &[&str] = &["credential", "password", "privatekey", "secret"];
+
+/// Whether `Debug` redacts the value under this key: it contains one of [`SECRET_KEY_WORDS`],
+/// ignoring case (`bindCredential`, `clientSecret`, `keystorePassword`, ...).
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEY_WORDS.iter().any(|w| key.contains(w))
+}
+
+/// Printed by `Debug` in place of a secret.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A map as `Debug` prints it, with the values of secret-looking keys redacted.
+struct RedactKeys<'a>(Vec<(&'a str, &'a dyn std::fmt::Debug)>);
+
+impl std::fmt::Debug for RedactKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+fn redact_keys<'a, V: std::fmt::Debug + 'a>(
+    map: impl IntoIterator<Item = (&'a String, &'a V)>,
+) -> RedactKeys<'a> {
+    RedactKeys(
+        map.into_iter()
+            .map(|(k, v)| {
+                let shown: &dyn std::fmt::Debug = if is_secret_key(k) { &Redacted } else { v };
+                (k.as_str(), shown)
+            })
+            .collect(),
+    )
+}
+
 /// `AbstractPolicyRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -464,10 +507,90 @@ impl Model for AdminEventRepresentation {
     }
 }
 
+/// `AggregatePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregatePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for AggregatePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ApplicationRepresentation` of the Keycloak Admin API.
 ///
 /// Deprecated by Keycloak.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationRepresentation {
     /// JSON `id`.
@@ -671,6 +794,77 @@ impl Model for ApplicationRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ApplicationRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1015,7 +1209,9 @@ impl Model for AuthenticatorConfigInfoRepresentation {
 }
 
 /// `AuthenticatorConfigRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticatorConfigRepresentation {
     /// JSON `id`.
@@ -1049,6 +1245,20 @@ impl Model for AuthenticatorConfigRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for AuthenticatorConfigRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticatorConfigRepresentation")
+            .field("id", &self.id)
+            .field("alias", &self.alias)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1228,7 +1438,9 @@ impl<'de> Deserialize<'de> for BruteForceStrategy {
 }
 
 /// `CertificateRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateRepresentation {
     /// JSON `privateKey`.
@@ -1270,6 +1482,19 @@ impl Model for CertificateRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for CertificateRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateRepresentation")
+            .field("private_key", &self.private_key.as_ref().map(|_| Redacted))
+            .field("public_key", &self.public_key)
+            .field("certificate", &self.certificate)
+            .field("kid", &self.kid)
+            .field("jwks", &self.jwks)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -1339,6 +1564,88 @@ impl Model for ClaimRepresentation {
     }
 }
 
+/// `ClientBasedPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientBasedPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `clients`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientBasedPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "clients" => self.clients = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ClientInitialAccessCreatePresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -1378,7 +1685,9 @@ impl Model for ClientInitialAccessCreatePresentation {
 }
 
 /// `ClientInitialAccessPresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInitialAccessPresentation {
     /// JSON `id`.
@@ -1421,6 +1730,74 @@ impl Model for ClientInitialAccessPresentation {
             "expiration" => self.expiration = None,
             "count" => self.count = None,
             "remainingCount" => self.remaining_count = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for ClientInitialAccessPresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInitialAccessPresentation")
+            .field("id", &self.id)
+            .field("token", &self.token.as_ref().map(|_| Redacted))
+            .field("timestamp", &self.timestamp)
+            .field("expiration", &self.expiration)
+            .field("count", &self.count)
+            .field("remaining_count", &self.remaining_count)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `ClientInstallationRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientInstallationRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `protocol`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// JSON `downloadOnly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_only: Option<bool>,
+    /// JSON `displayType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_type: Option<String>,
+    /// JSON `helpText`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_text: Option<String>,
+    /// JSON `filename`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// JSON `mediaType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientInstallationRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "protocol" => self.protocol = None,
+            "downloadOnly" => self.download_only = None,
+            "displayType" => self.display_type = None,
+            "helpText" => self.help_text = None,
+            "filename" => self.filename = None,
+            "mediaType" => self.media_type = None,
             _ => return false,
         }
         true
@@ -1690,7 +2067,9 @@ impl Model for ClientProfilesRepresentation {
 }
 
 /// `ClientRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientRepresentation {
     /// JSON `id`.
@@ -1887,6 +2266,158 @@ impl Model for ClientRepresentation {
             "authorizationSettings" => self.authorization_settings = None,
             "access" => self.access = None,
             "origin" => self.origin = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for ClientRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `ClientScopePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientScopePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `clientScopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_scopes: Option<Vec<PolicyClientScopeDefinition>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ClientScopePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "clientScopes" => self.client_scopes = None,
             _ => return false,
         }
         true
@@ -2116,7 +2647,9 @@ impl Model for ClientTypesRepresentation {
 }
 
 /// `ComponentExportRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentExportRepresentation {
     /// JSON `id`.
@@ -2165,8 +2698,27 @@ impl Model for ComponentExportRepresentation {
     }
 }
 
+impl std::fmt::Debug for ComponentExportRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentExportRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("sub_type", &self.sub_type)
+            .field("sub_components", &self.sub_components)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `ComponentRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentRepresentation {
     /// JSON `id`.
@@ -2216,6 +2768,24 @@ impl Model for ComponentRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for ComponentRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("provider_type", &self.provider_type)
+            .field("parent_id", &self.parent_id)
+            .field("sub_type", &self.sub_type)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -2407,8 +2977,40 @@ impl Model for Confirmation {
     }
 }
 
-/// `CredentialRepresentation` of the Keycloak Admin API.
+/// `CpuInfoRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CpuInfoRepresentation {
+    /// JSON `processorCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_count: Option<i64>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for CpuInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "processorCount" => self.processor_count = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `CredentialRepresentation` of the Keycloak Admin API.
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialRepresentation {
     /// JSON `id`.
@@ -2503,6 +3105,85 @@ impl Model for CredentialRepresentation {
             "period" => self.period = None,
             "config" => self.config = None,
             "federationLink" => self.federation_link = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for CredentialRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRepresentation")
+            .field("id", &self.id)
+            .field("type", &self.r#type)
+            .field("user_label", &self.user_label)
+            .field("created_date", &self.created_date)
+            .field("secret_data", &self.secret_data.as_ref().map(|_| Redacted))
+            .field("credential_data", &self.credential_data)
+            .field("priority", &self.priority)
+            .field("value", &self.value.as_ref().map(|_| Redacted))
+            .field("temporary", &self.temporary)
+            .field("device", &self.device)
+            .field(
+                "hashed_salted_value",
+                &self.hashed_salted_value.as_ref().map(|_| Redacted),
+            )
+            .field("salt", &self.salt.as_ref().map(|_| Redacted))
+            .field("hash_iterations", &self.hash_iterations)
+            .field("counter", &self.counter)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("federation_link", &self.federation_link)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `CryptoInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CryptoInfoRepresentation {
+    /// JSON `cryptoProvider`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_provider: Option<String>,
+    /// JSON `supportedKeystoreTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported_keystore_types: Option<Vec<String>>,
+    /// JSON `clientSignatureSymmetricAlgorithms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_signature_symmetric_algorithms: Option<Vec<String>>,
+    /// JSON `clientSignatureAsymmetricAlgorithms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_signature_asymmetric_algorithms: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for CryptoInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "cryptoProvider" => self.crypto_provider = None,
+            "supportedKeystoreTypes" => self.supported_keystore_types = None,
+            "clientSignatureSymmetricAlgorithms" => {
+                self.client_signature_symmetric_algorithms = None
+            }
+            "clientSignatureAsymmetricAlgorithms" => {
+                self.client_signature_asymmetric_algorithms = None
+            }
             _ => return false,
         }
         true
@@ -2793,6 +3474,56 @@ impl Model for EventRepresentation {
     }
 }
 
+/// `FeatureRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// JSON `deprecated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<bool>,
+    /// JSON `dependencies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for FeatureRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "label" => self.label = None,
+            "type" => self.r#type = None,
+            "enabled" => self.enabled = None,
+            "deprecated" => self.deprecated = None,
+            "dependencies" => self.dependencies = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `FederatedIdentityRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -2859,6 +3590,92 @@ impl Model for GlobalRequestResult {
         match json_name {
             "successRequests" => self.success_requests = None,
             "failedRequests" => self.failed_requests = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `GroupPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `groupsClaim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_claim: Option<String>,
+    /// JSON `groups`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<PolicyGroupDefinition>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for GroupPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "groupsClaim" => self.groups_claim = None,
+            "groups" => self.groups = None,
             _ => return false,
         }
         true
@@ -3138,7 +3955,9 @@ impl Model for IDToken {
 }
 
 /// `IdentityProviderMapperRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityProviderMapperRepresentation {
     /// JSON `id`.
@@ -3180,6 +3999,22 @@ impl Model for IdentityProviderMapperRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for IdentityProviderMapperRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProviderMapperRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("identity_provider_alias", &self.identity_provider_alias)
+            .field("identity_provider_mapper", &self.identity_provider_mapper)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3230,7 +4065,9 @@ impl Model for IdentityProviderMapperTypeRepresentation {
 }
 
 /// `IdentityProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityProviderRepresentation {
     /// JSON `alias`.
@@ -3324,6 +4161,50 @@ impl Model for IdentityProviderRepresentation {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for IdentityProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityProviderRepresentation")
+            .field("alias", &self.alias)
+            .field("display_name", &self.display_name)
+            .field("internal_id", &self.internal_id)
+            .field("provider_id", &self.provider_id)
+            .field("enabled", &self.enabled)
+            .field(
+                "update_profile_first_login_mode",
+                &self.update_profile_first_login_mode,
+            )
+            .field("trust_email", &self.trust_email)
+            .field("store_token", &self.store_token)
+            .field(
+                "add_read_token_role_on_create",
+                &self.add_read_token_role_on_create,
+            )
+            .field("authenticate_by_default", &self.authenticate_by_default)
+            .field("link_only", &self.link_only)
+            .field("hide_on_login", &self.hide_on_login)
+            .field(
+                "first_broker_login_flow_alias",
+                &self.first_broker_login_flow_alias,
+            )
+            .field(
+                "post_broker_login_flow_alias",
+                &self.post_broker_login_flow_alias,
+            )
+            .field("organization_id", &self.organization_id)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("types", &self.types)
+            .field(
+                "update_profile_first_login",
+                &self.update_profile_first_login,
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3456,7 +4337,9 @@ impl Model for KeyMetadataRepresentation {
 }
 
 /// `KeyStoreConfig` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyStoreConfig {
     /// JSON `realmCertificate`.
@@ -3510,6 +4393,28 @@ impl Model for KeyStoreConfig {
             _ => return false,
         }
         true
+    }
+}
+
+impl std::fmt::Debug for KeyStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStoreConfig")
+            .field("realm_certificate", &self.realm_certificate)
+            .field(
+                "store_password",
+                &self.store_password.as_ref().map(|_| Redacted),
+            )
+            .field(
+                "key_password",
+                &self.key_password.as_ref().map(|_| Redacted),
+            )
+            .field("key_alias", &self.key_alias)
+            .field("realm_alias", &self.realm_alias)
+            .field("format", &self.format)
+            .field("key_size", &self.key_size)
+            .field("validity", &self.validity)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
     }
 }
 
@@ -3606,6 +4511,40 @@ impl Model for KeysMetadataRepresentation {
         match json_name {
             "active" => self.active = None,
             "keys" => self.keys = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `LdapCapabilityRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LdapCapabilityRepresentation {
+    /// JSON `oid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for LdapCapabilityRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "oid" => self.oid = None,
+            "type" => self.r#type = None,
             _ => return false,
         }
         true
@@ -3952,6 +4891,60 @@ impl<'de> Deserialize<'de> for MembershipType {
     }
 }
 
+/// `MemoryInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryInfoRepresentation {
+    /// JSON `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// JSON `totalFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_formated: Option<String>,
+    /// JSON `used`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<i64>,
+    /// JSON `usedFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_formated: Option<String>,
+    /// JSON `free`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free: Option<i64>,
+    /// JSON `freePercentage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_percentage: Option<i64>,
+    /// JSON `freeFormated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_formated: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for MemoryInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "total" => self.total = None,
+            "totalFormated" => self.total_formated = None,
+            "used" => self.used = None,
+            "usedFormated" => self.used_formated = None,
+            "free" => self.free = None,
+            "freePercentage" => self.free_percentage = None,
+            "freeFormated" => self.free_formated = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `MultivaluedHashMapStringComponentExportRepresentation` of the Keycloak Admin API.
 pub type MultivaluedHashMapStringComponentExportRepresentation =
     std::collections::BTreeMap<String, Vec<ComponentExportRepresentation>>;
@@ -3962,7 +4955,9 @@ pub type MultivaluedHashMapStringString = std::collections::BTreeMap<String, Vec
 /// `OAuthClientRepresentation` of the Keycloak Admin API.
 ///
 /// Deprecated by Keycloak.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthClientRepresentation {
     /// JSON `id`.
@@ -4169,6 +5164,77 @@ impl Model for OAuthClientRepresentation {
     }
 }
 
+impl std::fmt::Debug for OAuthClientRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClientRepresentation")
+            .field("id", &self.id)
+            .field("client_id", &self.client_id)
+            .field("description", &self.description)
+            .field("type", &self.r#type)
+            .field("root_url", &self.root_url)
+            .field("admin_url", &self.admin_url)
+            .field("base_url", &self.base_url)
+            .field("surrogate_auth_required", &self.surrogate_auth_required)
+            .field("enabled", &self.enabled)
+            .field("always_display_in_console", &self.always_display_in_console)
+            .field("client_authenticator_type", &self.client_authenticator_type)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field(
+                "registration_access_token",
+                &self.registration_access_token.as_ref().map(|_| Redacted),
+            )
+            .field("default_roles", &self.default_roles)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("web_origins", &self.web_origins)
+            .field("not_before", &self.not_before)
+            .field("bearer_only", &self.bearer_only)
+            .field("consent_required", &self.consent_required)
+            .field("standard_flow_enabled", &self.standard_flow_enabled)
+            .field("implicit_flow_enabled", &self.implicit_flow_enabled)
+            .field(
+                "direct_access_grants_enabled",
+                &self.direct_access_grants_enabled,
+            )
+            .field("service_accounts_enabled", &self.service_accounts_enabled)
+            .field(
+                "authorization_services_enabled",
+                &self.authorization_services_enabled,
+            )
+            .field("direct_grants_only", &self.direct_grants_only)
+            .field("public_client", &self.public_client)
+            .field("frontchannel_logout", &self.frontchannel_logout)
+            .field("protocol", &self.protocol)
+            .field(
+                "attributes",
+                &self.attributes.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field(
+                "authentication_flow_binding_overrides",
+                &self.authentication_flow_binding_overrides,
+            )
+            .field("full_scope_allowed", &self.full_scope_allowed)
+            .field(
+                "node_re_registration_timeout",
+                &self.node_re_registration_timeout,
+            )
+            .field("registered_nodes", &self.registered_nodes)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("client_template", &self.client_template)
+            .field("use_template_config", &self.use_template_config)
+            .field("use_template_scope", &self.use_template_scope)
+            .field("use_template_mappers", &self.use_template_mappers)
+            .field("default_client_scopes", &self.default_client_scopes)
+            .field("optional_client_scopes", &self.optional_client_scopes)
+            .field("authorization_settings", &self.authorization_settings)
+            .field("access", &self.access)
+            .field("origin", &self.origin)
+            .field("name", &self.name)
+            .field("claims", &self.claims)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `OrganizationDomainRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -4335,6 +5401,86 @@ impl Model for OrganizationRepresentation {
     }
 }
 
+/// `ParameterizedScopeTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterizedScopeTypeRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `repeatable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeatable: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ParameterizedScopeTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "repeatable" => self.repeatable = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PasswordPolicyTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPolicyTypeRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// JSON `configType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_type: Option<String>,
+    /// JSON `defaultValue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// JSON `multipleSupported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_supported: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PasswordPolicyTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "displayName" => self.display_name = None,
+            "configType" => self.config_type = None,
+            "defaultValue" => self.default_value = None,
+            "multipleSupported" => self.multiple_supported = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `Permission` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -4371,6 +5517,40 @@ impl Model for Permission {
             "rsname" => self.rsname = None,
             "scopes" => self.scopes = None,
             "claims" => self.claims = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PolicyClientScopeDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyClientScopeDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyClientScopeDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "required" => self.required = None,
             _ => return false,
         }
         true
@@ -4533,6 +5713,44 @@ impl Model for PolicyEvaluationResponse {
             "entitlements" => self.entitlements = None,
             "status" => self.status = None,
             "rpt" => self.rpt = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `PolicyGroupDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyGroupDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// JSON `extendChildren`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_children: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyGroupDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "path" => self.path = None,
+            "extendChildren" => self.extend_children = None,
             _ => return false,
         }
         true
@@ -4713,6 +5931,82 @@ impl Model for PolicyResultRepresentation {
     }
 }
 
+/// `PolicyRoleDefinition` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRoleDefinition {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for PolicyRoleDefinition {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "required" => self.required = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ProfileInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInfoRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `disabledFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_features: Option<Vec<String>>,
+    /// JSON `previewFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_features: Option<Vec<String>>,
+    /// JSON `experimentalFeatures`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experimental_features: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProfileInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "disabledFeatures" => self.disabled_features = None,
+            "previewFeatures" => self.preview_features = None,
+            "experimentalFeatures" => self.experimental_features = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `PropertyConfig` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -4851,6 +6145,90 @@ impl Model for ProtocolMapperRepresentation {
     }
 }
 
+/// `ProtocolMapperTypeRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtocolMapperTypeRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `category`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// JSON `helpText`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_text: Option<String>,
+    /// JSON `priority`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    /// JSON `properties`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Vec<ConfigPropertyRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProtocolMapperTypeRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "category" => self.category = None,
+            "helpText" => self.help_text = None,
+            "priority" => self.priority = None,
+            "properties" => self.properties = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ProviderRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderRepresentation {
+    /// JSON `order`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i32>,
+    /// JSON `operationalInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operational_info: Option<std::collections::BTreeMap<String, String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ProviderRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "order" => self.order = None,
+            "operationalInfo" => self.operational_info = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `PublishedRealmRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -4964,7 +6342,9 @@ impl Model for RealmEventsConfigRepresentation {
 }
 
 /// `RealmRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RealmRepresentation {
     /// JSON `id`.
@@ -5656,6 +7036,442 @@ impl Model for RealmRepresentation {
     }
 }
 
+impl std::fmt::Debug for RealmRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmRepresentation")
+            .field("id", &self.id)
+            .field("realm", &self.realm)
+            .field("display_name", &self.display_name)
+            .field("display_name_html", &self.display_name_html)
+            .field("not_before", &self.not_before)
+            .field(
+                "default_signature_algorithm",
+                &self.default_signature_algorithm,
+            )
+            .field("revoke_refresh_token", &self.revoke_refresh_token)
+            .field("refresh_token_max_reuse", &self.refresh_token_max_reuse)
+            .field("access_token_lifespan", &self.access_token_lifespan)
+            .field(
+                "access_token_lifespan_for_implicit_flow",
+                &self.access_token_lifespan_for_implicit_flow,
+            )
+            .field("sso_session_idle_timeout", &self.sso_session_idle_timeout)
+            .field("sso_session_max_lifespan", &self.sso_session_max_lifespan)
+            .field(
+                "sso_session_idle_timeout_remember_me",
+                &self.sso_session_idle_timeout_remember_me,
+            )
+            .field(
+                "sso_session_max_lifespan_remember_me",
+                &self.sso_session_max_lifespan_remember_me,
+            )
+            .field(
+                "offline_session_idle_timeout",
+                &self.offline_session_idle_timeout,
+            )
+            .field(
+                "offline_session_max_lifespan_enabled",
+                &self.offline_session_max_lifespan_enabled,
+            )
+            .field(
+                "offline_session_max_lifespan",
+                &self.offline_session_max_lifespan,
+            )
+            .field(
+                "client_session_idle_timeout",
+                &self.client_session_idle_timeout,
+            )
+            .field(
+                "client_session_max_lifespan",
+                &self.client_session_max_lifespan,
+            )
+            .field(
+                "client_offline_session_idle_timeout",
+                &self.client_offline_session_idle_timeout,
+            )
+            .field(
+                "client_offline_session_max_lifespan",
+                &self.client_offline_session_max_lifespan,
+            )
+            .field("access_code_lifespan", &self.access_code_lifespan)
+            .field(
+                "access_code_lifespan_user_action",
+                &self.access_code_lifespan_user_action,
+            )
+            .field(
+                "access_code_lifespan_login",
+                &self.access_code_lifespan_login,
+            )
+            .field(
+                "action_token_generated_by_admin_lifespan",
+                &self.action_token_generated_by_admin_lifespan,
+            )
+            .field(
+                "action_token_generated_by_user_lifespan",
+                &self.action_token_generated_by_user_lifespan,
+            )
+            .field(
+                "oauth2_device_code_lifespan",
+                &self.oauth2_device_code_lifespan,
+            )
+            .field(
+                "oauth2_device_polling_interval",
+                &self.oauth2_device_polling_interval,
+            )
+            .field("enabled", &self.enabled)
+            .field("ssl_required", &self.ssl_required)
+            .field(
+                "password_credential_grant_allowed",
+                &self.password_credential_grant_allowed,
+            )
+            .field("registration_allowed", &self.registration_allowed)
+            .field(
+                "registration_email_as_username",
+                &self.registration_email_as_username,
+            )
+            .field("remember_me", &self.remember_me)
+            .field("verify_email", &self.verify_email)
+            .field("login_with_email_allowed", &self.login_with_email_allowed)
+            .field("duplicate_emails_allowed", &self.duplicate_emails_allowed)
+            .field("reset_password_allowed", &self.reset_password_allowed)
+            .field("edit_username_allowed", &self.edit_username_allowed)
+            .field("user_cache_enabled", &self.user_cache_enabled)
+            .field("realm_cache_enabled", &self.realm_cache_enabled)
+            .field("brute_force_protected", &self.brute_force_protected)
+            .field("permanent_lockout", &self.permanent_lockout)
+            .field("max_temporary_lockouts", &self.max_temporary_lockouts)
+            .field("brute_force_strategy", &self.brute_force_strategy)
+            .field("max_failure_wait_seconds", &self.max_failure_wait_seconds)
+            .field(
+                "minimum_quick_login_wait_seconds",
+                &self.minimum_quick_login_wait_seconds,
+            )
+            .field("wait_increment_seconds", &self.wait_increment_seconds)
+            .field(
+                "quick_login_check_milli_seconds",
+                &self.quick_login_check_milli_seconds,
+            )
+            .field("max_delta_time_seconds", &self.max_delta_time_seconds)
+            .field("failure_factor", &self.failure_factor)
+            .field(
+                "max_secondary_auth_failures",
+                &self.max_secondary_auth_failures,
+            )
+            .field("private_key", &self.private_key.as_ref().map(|_| Redacted))
+            .field("public_key", &self.public_key)
+            .field("certificate", &self.certificate)
+            .field("code_secret", &self.code_secret.as_ref().map(|_| Redacted))
+            .field("roles", &self.roles)
+            .field("groups", &self.groups)
+            .field("default_roles", &self.default_roles)
+            .field("default_role", &self.default_role)
+            .field("admin_permissions_client", &self.admin_permissions_client)
+            .field("default_groups", &self.default_groups)
+            .field("required_credentials", &self.required_credentials)
+            .field("password_policy", &self.password_policy)
+            .field("otp_policy_type", &self.otp_policy_type)
+            .field("otp_policy_algorithm", &self.otp_policy_algorithm)
+            .field(
+                "otp_policy_initial_counter",
+                &self.otp_policy_initial_counter,
+            )
+            .field("otp_policy_digits", &self.otp_policy_digits)
+            .field(
+                "otp_policy_look_ahead_window",
+                &self.otp_policy_look_ahead_window,
+            )
+            .field("otp_policy_period", &self.otp_policy_period)
+            .field("otp_policy_code_reusable", &self.otp_policy_code_reusable)
+            .field(
+                "otp_supported_applications",
+                &self.otp_supported_applications,
+            )
+            .field("localization_texts", &self.localization_texts)
+            .field(
+                "web_authn_policy_rp_entity_name",
+                &self.web_authn_policy_rp_entity_name,
+            )
+            .field(
+                "web_authn_policy_signature_algorithms",
+                &self.web_authn_policy_signature_algorithms,
+            )
+            .field("web_authn_policy_rp_id", &self.web_authn_policy_rp_id)
+            .field(
+                "web_authn_policy_attestation_conveyance_preference",
+                &self.web_authn_policy_attestation_conveyance_preference,
+            )
+            .field(
+                "web_authn_policy_authenticator_attachment",
+                &self.web_authn_policy_authenticator_attachment,
+            )
+            .field(
+                "web_authn_policy_require_resident_key",
+                &self.web_authn_policy_require_resident_key,
+            )
+            .field(
+                "web_authn_policy_resident_key",
+                &self.web_authn_policy_resident_key,
+            )
+            .field(
+                "web_authn_policy_user_verification_requirement",
+                &self.web_authn_policy_user_verification_requirement,
+            )
+            .field(
+                "web_authn_policy_create_timeout",
+                &self.web_authn_policy_create_timeout,
+            )
+            .field(
+                "web_authn_policy_avoid_same_authenticator_register",
+                &self.web_authn_policy_avoid_same_authenticator_register,
+            )
+            .field(
+                "web_authn_policy_acceptable_aaguids",
+                &self.web_authn_policy_acceptable_aaguids,
+            )
+            .field(
+                "web_authn_policy_extra_origins",
+                &self.web_authn_policy_extra_origins,
+            )
+            .field(
+                "web_authn_policy_passwordless_rp_entity_name",
+                &self.web_authn_policy_passwordless_rp_entity_name,
+            )
+            .field(
+                "web_authn_policy_passwordless_signature_algorithms",
+                &self.web_authn_policy_passwordless_signature_algorithms,
+            )
+            .field(
+                "web_authn_policy_passwordless_rp_id",
+                &self.web_authn_policy_passwordless_rp_id,
+            )
+            .field(
+                "web_authn_policy_passwordless_attestation_conveyance_preference",
+                &self.web_authn_policy_passwordless_attestation_conveyance_preference,
+            )
+            .field(
+                "web_authn_policy_passwordless_authenticator_attachment",
+                &self.web_authn_policy_passwordless_authenticator_attachment,
+            )
+            .field(
+                "web_authn_policy_passwordless_require_resident_key",
+                &self.web_authn_policy_passwordless_require_resident_key,
+            )
+            .field(
+                "web_authn_policy_passwordless_resident_key",
+                &self.web_authn_policy_passwordless_resident_key,
+            )
+            .field(
+                "web_authn_policy_passwordless_user_verification_requirement",
+                &self.web_authn_policy_passwordless_user_verification_requirement,
+            )
+            .field(
+                "web_authn_policy_passwordless_create_timeout",
+                &self.web_authn_policy_passwordless_create_timeout,
+            )
+            .field(
+                "web_authn_policy_passwordless_avoid_same_authenticator_register",
+                &self.web_authn_policy_passwordless_avoid_same_authenticator_register,
+            )
+            .field(
+                "web_authn_policy_passwordless_acceptable_aaguids",
+                &self.web_authn_policy_passwordless_acceptable_aaguids,
+            )
+            .field(
+                "web_authn_policy_passwordless_extra_origins",
+                &self.web_authn_policy_passwordless_extra_origins,
+            )
+            .field(
+                "web_authn_policy_passwordless_passkeys_enabled",
+                &self.web_authn_policy_passwordless_passkeys_enabled,
+            )
+            .field(
+                "web_authn_policy_passwordless_mediation",
+                &self.web_authn_policy_passwordless_mediation,
+            )
+            .field("client_profiles", &self.client_profiles)
+            .field("client_policies", &self.client_policies)
+            .field("users", &self.users)
+            .field("federated_users", &self.federated_users)
+            .field("scope_mappings", &self.scope_mappings)
+            .field("client_scope_mappings", &self.client_scope_mappings)
+            .field("clients", &self.clients)
+            .field("client_scopes", &self.client_scopes)
+            .field(
+                "default_default_client_scopes",
+                &self.default_default_client_scopes,
+            )
+            .field(
+                "default_optional_client_scopes",
+                &self.default_optional_client_scopes,
+            )
+            .field("browser_security_headers", &self.browser_security_headers)
+            .field(
+                "smtp_server",
+                &self.smtp_server.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("user_federation_providers", &self.user_federation_providers)
+            .field("user_federation_mappers", &self.user_federation_mappers)
+            .field("login_theme", &self.login_theme)
+            .field("account_theme", &self.account_theme)
+            .field("admin_theme", &self.admin_theme)
+            .field("email_theme", &self.email_theme)
+            .field("events_enabled", &self.events_enabled)
+            .field("events_expiration", &self.events_expiration)
+            .field("events_listeners", &self.events_listeners)
+            .field("enabled_event_types", &self.enabled_event_types)
+            .field("admin_events_enabled", &self.admin_events_enabled)
+            .field(
+                "admin_events_details_enabled",
+                &self.admin_events_details_enabled,
+            )
+            .field("identity_providers", &self.identity_providers)
+            .field("identity_provider_mappers", &self.identity_provider_mappers)
+            .field("protocol_mappers", &self.protocol_mappers)
+            .field("components", &self.components)
+            .field(
+                "internationalization_enabled",
+                &self.internationalization_enabled,
+            )
+            .field("supported_locales", &self.supported_locales)
+            .field("default_locale", &self.default_locale)
+            .field("authentication_flows", &self.authentication_flows)
+            .field("authenticator_config", &self.authenticator_config)
+            .field("required_actions", &self.required_actions)
+            .field("browser_flow", &self.browser_flow)
+            .field("registration_flow", &self.registration_flow)
+            .field("direct_grant_flow", &self.direct_grant_flow)
+            .field("reset_credentials_flow", &self.reset_credentials_flow)
+            .field(
+                "client_authentication_flow",
+                &self.client_authentication_flow,
+            )
+            .field(
+                "docker_authentication_flow",
+                &self.docker_authentication_flow,
+            )
+            .field("first_broker_login_flow", &self.first_broker_login_flow)
+            .field("attributes", &self.attributes)
+            .field("keycloak_version", &self.keycloak_version)
+            .field(
+                "user_managed_access_allowed",
+                &self.user_managed_access_allowed,
+            )
+            .field("organizations_enabled", &self.organizations_enabled)
+            .field("organizations", &self.organizations)
+            .field(
+                "verifiable_credentials_enabled",
+                &self.verifiable_credentials_enabled,
+            )
+            .field("admin_permissions_enabled", &self.admin_permissions_enabled)
+            .field("social", &self.social)
+            .field(
+                "update_profile_on_initial_social_login",
+                &self.update_profile_on_initial_social_login,
+            )
+            .field("social_providers", &self.social_providers)
+            .field(
+                "application_scope_mappings",
+                &self.application_scope_mappings,
+            )
+            .field("applications", &self.applications)
+            .field("oauth_clients", &self.oauth_clients)
+            .field("client_templates", &self.client_templates)
+            .field("scim_api_enabled", &self.scim_api_enabled)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `RegexPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegexPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `targetClaim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_claim: Option<String>,
+    /// JSON `pattern`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// JSON `targetContextAttributes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_context_attributes: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for RegexPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "targetClaim" => self.target_claim = None,
+            "pattern" => self.pattern = None,
+            "targetContextAttributes" => self.target_context_attributes = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `RequiredActionConfigInfoRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -5687,7 +7503,9 @@ impl Model for RequiredActionConfigInfoRepresentation {
 }
 
 /// `RequiredActionConfigRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequiredActionConfigRepresentation {
     /// JSON `config`.
@@ -5716,8 +7534,22 @@ impl Model for RequiredActionConfigRepresentation {
     }
 }
 
+impl std::fmt::Debug for RequiredActionConfigRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequiredActionConfigRepresentation")
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `RequiredActionProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequiredActionProviderRepresentation {
     /// JSON `alias`.
@@ -5770,6 +7602,24 @@ impl Model for RequiredActionProviderRepresentation {
     }
 }
 
+impl std::fmt::Debug for RequiredActionProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequiredActionProviderRepresentation")
+            .field("alias", &self.alias)
+            .field("name", &self.name)
+            .field("provider_id", &self.provider_id)
+            .field("enabled", &self.enabled)
+            .field("default_action", &self.default_action)
+            .field("priority", &self.priority)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `ResourceOwnerRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -5798,6 +7648,84 @@ impl Model for ResourceOwnerRepresentation {
         match json_name {
             "id" => self.id = None,
             "name" => self.name = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `ResourcePermissionRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePermissionRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ResourcePermissionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
             _ => return false,
         }
         true
@@ -5986,6 +7914,92 @@ impl Model for ResourceType {
     }
 }
 
+/// `RolePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<PolicyRoleDefinition>>,
+    /// JSON `fetchRoles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_roles: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for RolePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "roles" => self.roles = None,
+            "fetchRoles" => self.fetch_roles = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `RoleRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -6162,6 +8176,84 @@ impl Model for ScopeMappingRepresentation {
     }
 }
 
+/// `ScopePermissionRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopePermissionRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ScopePermissionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `ScopeRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -6212,6 +8304,108 @@ impl Model for ScopeRepresentation {
     }
 }
 
+/// `ServerInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfoRepresentation {
+    /// JSON `systemInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_info: Option<SystemInfoRepresentation>,
+    /// JSON `cpuInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_info: Option<CpuInfoRepresentation>,
+    /// JSON `memoryInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_info: Option<MemoryInfoRepresentation>,
+    /// JSON `profileInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_info: Option<ProfileInfoRepresentation>,
+    /// JSON `features`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<FeatureRepresentation>>,
+    /// JSON `cryptoInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_info: Option<CryptoInfoRepresentation>,
+    /// JSON `themes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub themes: Option<std::collections::BTreeMap<String, Vec<ThemeInfoRepresentation>>>,
+    /// JSON `socialProviders`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_providers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `identityProviders`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_providers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `clientImporters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_importers: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// JSON `providers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<std::collections::BTreeMap<String, SpiInfoRepresentation>>,
+    /// JSON `protocolMapperTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_mapper_types:
+        Option<std::collections::BTreeMap<String, Vec<ProtocolMapperTypeRepresentation>>>,
+    /// JSON `builtinProtocolMappers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin_protocol_mappers:
+        Option<std::collections::BTreeMap<String, Vec<ProtocolMapperRepresentation>>>,
+    /// JSON `clientInstallations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_installations:
+        Option<std::collections::BTreeMap<String, Vec<ClientInstallationRepresentation>>>,
+    /// JSON `componentTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_types:
+        Option<std::collections::BTreeMap<String, Vec<ComponentTypeRepresentation>>>,
+    /// JSON `passwordPolicies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policies: Option<Vec<PasswordPolicyTypeRepresentation>>,
+    /// JSON `enums`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enums: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// JSON `parameterizedScopeTypes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameterized_scope_types: Option<Vec<ParameterizedScopeTypeRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ServerInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "systemInfo" => self.system_info = None,
+            "cpuInfo" => self.cpu_info = None,
+            "memoryInfo" => self.memory_info = None,
+            "profileInfo" => self.profile_info = None,
+            "features" => self.features = None,
+            "cryptoInfo" => self.crypto_info = None,
+            "themes" => self.themes = None,
+            "socialProviders" => self.social_providers = None,
+            "identityProviders" => self.identity_providers = None,
+            "clientImporters" => self.client_importers = None,
+            "providers" => self.providers = None,
+            "protocolMapperTypes" => self.protocol_mapper_types = None,
+            "builtinProtocolMappers" => self.builtin_protocol_mappers = None,
+            "clientInstallations" => self.client_installations = None,
+            "componentTypes" => self.component_types = None,
+            "passwordPolicies" => self.password_policies = None,
+            "enums" => self.enums = None,
+            "parameterizedScopeTypes" => self.parameterized_scope_types = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `SocialLinkRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -6244,6 +8438,40 @@ impl Model for SocialLinkRepresentation {
             "socialProvider" => self.social_provider = None,
             "socialUserId" => self.social_user_id = None,
             "socialUsername" => self.social_username = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `SpiInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpiInfoRepresentation {
+    /// JSON `internal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    /// JSON `providers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<std::collections::BTreeMap<String, ProviderRepresentation>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SpiInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "internal" => self.internal = None,
+            "providers" => self.providers = None,
             _ => return false,
         }
         true
@@ -6369,6 +8597,402 @@ impl<'de> Deserialize<'de> for StepExecutionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Ok(Self::from(s.as_str()))
+    }
+}
+
+/// `SynchronizationResult` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationResult {
+    /// JSON `ignored`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<bool>,
+    /// JSON `added`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<i32>,
+    /// JSON `updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<i32>,
+    /// JSON `removed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<i32>,
+    /// JSON `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<i32>,
+    /// JSON `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SynchronizationResult {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "ignored" => self.ignored = None,
+            "added" => self.added = None,
+            "updated" => self.updated = None,
+            "removed" => self.removed = None,
+            "failed" => self.failed = None,
+            "status" => self.status = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `SystemInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemInfoRepresentation {
+    /// JSON `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// JSON `serverTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<String>,
+    /// JSON `uptime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<String>,
+    /// JSON `javaVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_version: Option<String>,
+    /// JSON `javaVendor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vendor: Option<String>,
+    /// JSON `javaVm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vm: Option<String>,
+    /// JSON `javaVmVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_vm_version: Option<String>,
+    /// JSON `javaRuntime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_runtime: Option<String>,
+    /// JSON `javaHome`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub java_home: Option<String>,
+    /// JSON `osName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// JSON `osArchitecture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_architecture: Option<String>,
+    /// JSON `osVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// JSON `fileEncoding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_encoding: Option<String>,
+    /// JSON `userName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// JSON `userDir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_dir: Option<String>,
+    /// JSON `userTimezone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_timezone: Option<String>,
+    /// JSON `userLocale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_locale: Option<String>,
+    /// JSON `uptimeMillis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_millis: Option<i64>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for SystemInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "version" => self.version = None,
+            "serverTime" => self.server_time = None,
+            "uptime" => self.uptime = None,
+            "javaVersion" => self.java_version = None,
+            "javaVendor" => self.java_vendor = None,
+            "javaVm" => self.java_vm = None,
+            "javaVmVersion" => self.java_vm_version = None,
+            "javaRuntime" => self.java_runtime = None,
+            "javaHome" => self.java_home = None,
+            "osName" => self.os_name = None,
+            "osArchitecture" => self.os_architecture = None,
+            "osVersion" => self.os_version = None,
+            "fileEncoding" => self.file_encoding = None,
+            "userName" => self.user_name = None,
+            "userDir" => self.user_dir = None,
+            "userTimezone" => self.user_timezone = None,
+            "userLocale" => self.user_locale = None,
+            "uptimeMillis" => self.uptime_millis = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `TestLdapConnectionRepresentation` of the Keycloak Admin API.
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestLdapConnectionRepresentation {
+    /// JSON `action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// JSON `connectionUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_url: Option<String>,
+    /// JSON `bindDn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_dn: Option<String>,
+    /// JSON `bindCredential`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_credential: Option<String>,
+    /// JSON `useTruststoreSpi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_truststore_spi: Option<String>,
+    /// JSON `connectionTimeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_timeout: Option<String>,
+    /// JSON `componentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_id: Option<String>,
+    /// JSON `startTls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_tls: Option<String>,
+    /// JSON `authType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for TestLdapConnectionRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "action" => self.action = None,
+            "connectionUrl" => self.connection_url = None,
+            "bindDn" => self.bind_dn = None,
+            "bindCredential" => self.bind_credential = None,
+            "useTruststoreSpi" => self.use_truststore_spi = None,
+            "connectionTimeout" => self.connection_timeout = None,
+            "componentId" => self.component_id = None,
+            "startTls" => self.start_tls = None,
+            "authType" => self.auth_type = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for TestLdapConnectionRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestLdapConnectionRepresentation")
+            .field("action", &self.action)
+            .field("connection_url", &self.connection_url)
+            .field("bind_dn", &self.bind_dn)
+            .field(
+                "bind_credential",
+                &self.bind_credential.as_ref().map(|_| Redacted),
+            )
+            .field("use_truststore_spi", &self.use_truststore_spi)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("component_id", &self.component_id)
+            .field("start_tls", &self.start_tls)
+            .field("auth_type", &self.auth_type)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `ThemeInfoRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThemeInfoRepresentation {
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `locales`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locales: Option<Vec<String>>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for ThemeInfoRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "name" => self.name = None,
+            "locales" => self.locales = None,
+            "description" => self.description = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `TimePolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimePolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `notBefore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// JSON `notOnOrAfter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_on_or_after: Option<String>,
+    /// JSON `dayMonth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_month: Option<String>,
+    /// JSON `dayMonthEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_month_end: Option<String>,
+    /// JSON `month`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    /// JSON `monthEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_end: Option<String>,
+    /// JSON `year`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<String>,
+    /// JSON `yearEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_end: Option<String>,
+    /// JSON `hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour: Option<String>,
+    /// JSON `hourEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour_end: Option<String>,
+    /// JSON `minute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minute: Option<String>,
+    /// JSON `minuteEnd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minute_end: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for TimePolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "notBefore" => self.not_before = None,
+            "notOnOrAfter" => self.not_on_or_after = None,
+            "dayMonth" => self.day_month = None,
+            "dayMonthEnd" => self.day_month_end = None,
+            "month" => self.month = None,
+            "monthEnd" => self.month_end = None,
+            "year" => self.year = None,
+            "yearEnd" => self.year_end = None,
+            "hour" => self.hour = None,
+            "hourEnd" => self.hour_end = None,
+            "minute" => self.minute = None,
+            "minuteEnd" => self.minute_end = None,
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -6730,7 +9354,9 @@ impl Model for UserConsentRepresentation {
 }
 
 /// `UserFederationMapperRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserFederationMapperRepresentation {
     /// JSON `id`.
@@ -6775,8 +9401,29 @@ impl Model for UserFederationMapperRepresentation {
     }
 }
 
+impl std::fmt::Debug for UserFederationMapperRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserFederationMapperRepresentation")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field(
+                "federation_provider_display_name",
+                &self.federation_provider_display_name,
+            )
+            .field("federation_mapper_type", &self.federation_mapper_type)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 /// `UserFederationProviderRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserFederationProviderRepresentation {
     /// JSON `id`.
@@ -6827,6 +9474,107 @@ impl Model for UserFederationProviderRepresentation {
             "fullSyncPeriod" => self.full_sync_period = None,
             "changedSyncPeriod" => self.changed_sync_period = None,
             "lastSync" => self.last_sync = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for UserFederationProviderRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserFederationProviderRepresentation")
+            .field("id", &self.id)
+            .field("display_name", &self.display_name)
+            .field("provider_name", &self.provider_name)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("priority", &self.priority)
+            .field("full_sync_period", &self.full_sync_period)
+            .field("changed_sync_period", &self.changed_sync_period)
+            .field("last_sync", &self.last_sync)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `UserPolicyRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPolicyRepresentation {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// JSON `policies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    /// JSON `resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
+    /// JSON `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// JSON `logic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<Logic>,
+    /// JSON `decisionStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_strategy: Option<DecisionStrategy>,
+    /// JSON `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// JSON `resourceType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// JSON `resourcesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_data: Option<Vec<ResourceRepresentation>>,
+    /// JSON `scopesData`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_data: Option<Vec<ScopeRepresentation>>,
+    /// JSON `users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for UserPolicyRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "name" => self.name = None,
+            "description" => self.description = None,
+            "type" => self.r#type = None,
+            "policies" => self.policies = None,
+            "resources" => self.resources = None,
+            "scopes" => self.scopes = None,
+            "logic" => self.logic = None,
+            "decisionStrategy" => self.decision_strategy = None,
+            "owner" => self.owner = None,
+            "resourceType" => self.resource_type = None,
+            "resourcesData" => self.resources_data = None,
+            "scopesData" => self.scopes_data = None,
+            "users" => self.users = None,
             _ => return false,
         }
         true
@@ -7265,6 +10013,64 @@ impl Model for VerifiableCredentialOfferActionConfig {
     }
 }
 
+/// `WhoAmIRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmIRepresentation {
+    /// JSON `userId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// JSON `realm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// JSON `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// JSON `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// JSON `createRealm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_realm: Option<bool>,
+    /// JSON `temporary`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporary: Option<bool>,
+    /// JSON `realm_access`.
+    #[serde(
+        rename = "realm_access",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub realm_access: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for WhoAmIRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "userId" => self.user_id = None,
+            "realm" => self.realm = None,
+            "displayName" => self.display_name = None,
+            "locale" => self.locale = None,
+            "createRealm" => self.create_realm = None,
+            "temporary" => self.temporary = None,
+            "realm_access" => self.realm_access = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `WorkflowConcurrencyRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -7450,7 +10256,9 @@ impl Model for WorkflowStateRepresentation {
 }
 
 /// `WorkflowStepRepresentation` of the Keycloak Admin API.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowStepRepresentation {
     /// JSON `uses`.
@@ -7503,6 +10311,23 @@ impl Model for WorkflowStepRepresentation {
     }
 }
 
+impl std::fmt::Debug for WorkflowStepRepresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowStepRepresentation")
+            .field("uses", &self.uses)
+            .field("after", &self.after)
+            .field("scheduled_at", &self.scheduled_at)
+            .field("status", &self.status)
+            .field("id", &self.id)
+            .field(
+                "config",
+                &self.config.as_ref().map(|m| redact_keys(m.iter())),
+            )
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -7543,6 +10368,7 @@ mod tests {
         round_trip::<Access>();
         round_trip::<AccessToken>();
         round_trip::<AdminEventRepresentation>();
+        round_trip::<AggregatePolicyRepresentation>();
         round_trip::<ApplicationRepresentation>();
         round_trip::<AuthDetailsRepresentation>();
         round_trip::<AuthenticationExecutionExportRepresentation>();
@@ -7556,8 +10382,10 @@ mod tests {
         round_trip::<AuthorizationSchema>();
         round_trip::<CertificateRepresentation>();
         round_trip::<ClaimRepresentation>();
+        round_trip::<ClientBasedPolicyRepresentation>();
         round_trip::<ClientInitialAccessCreatePresentation>();
         round_trip::<ClientInitialAccessPresentation>();
+        round_trip::<ClientInstallationRepresentation>();
         round_trip::<ClientMappingsRepresentation>();
         round_trip::<ClientPoliciesRepresentation>();
         round_trip::<ClientPolicyConditionRepresentation>();
@@ -7566,6 +10394,7 @@ mod tests {
         round_trip::<ClientProfileRepresentation>();
         round_trip::<ClientProfilesRepresentation>();
         round_trip::<ClientRepresentation>();
+        round_trip::<ClientScopePolicyRepresentation>();
         round_trip::<ClientScopeRepresentation>();
         round_trip::<ClientTemplateRepresentation>();
         round_trip::<ClientTypeRepresentation>();
@@ -7576,12 +10405,16 @@ mod tests {
         round_trip::<Composites>();
         round_trip::<ConfigPropertyRepresentation>();
         round_trip::<Confirmation>();
+        round_trip::<CpuInfoRepresentation>();
         round_trip::<CredentialRepresentation>();
+        round_trip::<CryptoInfoRepresentation>();
         round_trip::<ErrorRepresentation>();
         round_trip::<EvaluationResultRepresentation>();
         round_trip::<EventRepresentation>();
+        round_trip::<FeatureRepresentation>();
         round_trip::<FederatedIdentityRepresentation>();
         round_trip::<GlobalRequestResult>();
+        round_trip::<GroupPolicyRepresentation>();
         round_trip::<GroupRepresentation>();
         round_trip::<IDToken>();
         round_trip::<IdentityProviderMapperRepresentation>();
@@ -7591,38 +10424,59 @@ mod tests {
         round_trip::<KeyMetadataRepresentation>();
         round_trip::<KeyStoreConfig>();
         round_trip::<KeysMetadataRepresentation>();
+        round_trip::<LdapCapabilityRepresentation>();
         round_trip::<ManagementPermissionReference>();
         round_trip::<MappingsRepresentation>();
         round_trip::<MemberRepresentation>();
+        round_trip::<MemoryInfoRepresentation>();
         round_trip::<OAuthClientRepresentation>();
         round_trip::<OrganizationDomainRepresentation>();
         round_trip::<OrganizationInvitationRepresentation>();
         round_trip::<OrganizationRepresentation>();
+        round_trip::<ParameterizedScopeTypeRepresentation>();
+        round_trip::<PasswordPolicyTypeRepresentation>();
         round_trip::<Permission>();
+        round_trip::<PolicyClientScopeDefinition>();
         round_trip::<PolicyEvaluationRequest>();
         round_trip::<PolicyEvaluationResponse>();
+        round_trip::<PolicyGroupDefinition>();
         round_trip::<PolicyProviderRepresentation>();
         round_trip::<PolicyRepresentation>();
         round_trip::<PolicyResultRepresentation>();
+        round_trip::<PolicyRoleDefinition>();
+        round_trip::<ProfileInfoRepresentation>();
         round_trip::<PropertyConfig>();
         round_trip::<ProtocolMapperEvaluationRepresentation>();
         round_trip::<ProtocolMapperRepresentation>();
+        round_trip::<ProtocolMapperTypeRepresentation>();
+        round_trip::<ProviderRepresentation>();
         round_trip::<PublishedRealmRepresentation>();
         round_trip::<RealmEventsConfigRepresentation>();
         round_trip::<RealmRepresentation>();
+        round_trip::<RegexPolicyRepresentation>();
         round_trip::<RequiredActionConfigInfoRepresentation>();
         round_trip::<RequiredActionConfigRepresentation>();
         round_trip::<RequiredActionProviderRepresentation>();
         round_trip::<ResourceOwnerRepresentation>();
+        round_trip::<ResourcePermissionRepresentation>();
         round_trip::<ResourceRepresentation>();
         round_trip::<ResourceServerRepresentation>();
         round_trip::<ResourceType>();
+        round_trip::<RolePolicyRepresentation>();
         round_trip::<RoleRepresentation>();
         round_trip::<RolesRepresentation>();
         round_trip::<SamlExampleResponse>();
         round_trip::<ScopeMappingRepresentation>();
+        round_trip::<ScopePermissionRepresentation>();
         round_trip::<ScopeRepresentation>();
+        round_trip::<ServerInfoRepresentation>();
         round_trip::<SocialLinkRepresentation>();
+        round_trip::<SpiInfoRepresentation>();
+        round_trip::<SynchronizationResult>();
+        round_trip::<SystemInfoRepresentation>();
+        round_trip::<TestLdapConnectionRepresentation>();
+        round_trip::<ThemeInfoRepresentation>();
+        round_trip::<TimePolicyRepresentation>();
         round_trip::<UPAttribute>();
         round_trip::<UPAttributePermissions>();
         round_trip::<UPAttributeRequired>();
@@ -7632,6 +10486,7 @@ mod tests {
         round_trip::<UserConsentRepresentation>();
         round_trip::<UserFederationMapperRepresentation>();
         round_trip::<UserFederationProviderRepresentation>();
+        round_trip::<UserPolicyRepresentation>();
         round_trip::<UserProfileAttributeGroupMetadata>();
         round_trip::<UserProfileAttributeMetadata>();
         round_trip::<UserProfileMetadata>();
@@ -7639,6 +10494,7 @@ mod tests {
         round_trip::<UserSessionRepresentation>();
         round_trip::<UserVerifiableCredentialRepresentation>();
         round_trip::<VerifiableCredentialOfferActionConfig>();
+        round_trip::<WhoAmIRepresentation>();
         round_trip::<WorkflowConcurrencyRepresentation>();
         round_trip::<WorkflowRepresentation>();
         round_trip::<WorkflowScheduleRepresentation>();
@@ -7658,5 +10514,76 @@ mod tests {
         enum_round_trip::<Status>("PENDING");
         enum_round_trip::<StepExecutionStatus>("COMPLETED");
         enum_round_trip::<UnmanagedAttributePolicy>("ENABLED");
+    }
+
+    /// Every field listed under `[secrets]` in names.toml is set to a secret, which
+    /// `Debug` must not show; a non-secret map key stays visible.
+    fn no_secret_in_debug<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) {
+        let value: T = serde_json::from_str(json).expect("deserializes");
+        for shown in [format!("{value:?}"), format!("{value:#?}")] {
+            assert!(!shown.contains("S3CR3T-9f2c-value"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn no_model_shows_a_secret_in_debug() {
+        no_secret_in_debug::<ApplicationRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<AuthenticatorConfigRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<CertificateRepresentation>(
+            r#"{"privateKey": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ClientInitialAccessPresentation>(
+            r#"{"token": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ClientRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ComponentExportRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<ComponentRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<CredentialRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "hashedSaltedValue": "S3CR3T-9f2c-value", "salt": "S3CR3T-9f2c-value", "secretData": "S3CR3T-9f2c-value", "value": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<IdentityProviderMapperRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<IdentityProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<KeyStoreConfig>(
+            r#"{"keyPassword": "S3CR3T-9f2c-value", "storePassword": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<OAuthClientRepresentation>(
+            r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RealmRepresentation>(
+            r#"{"codeSecret": "S3CR3T-9f2c-value", "privateKey": "S3CR3T-9f2c-value", "smtpServer": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RequiredActionConfigRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<RequiredActionProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<TestLdapConnectionRepresentation>(
+            r#"{"bindCredential": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<UserFederationMapperRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<UserFederationProviderRepresentation>(
+            r#"{"config": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
+        no_secret_in_debug::<WorkflowStepRepresentation>(
+            r#"{"config": {"xcredential": ["S3CR3T-9f2c-value"], "xpassword": ["S3CR3T-9f2c-value"], "xprivatekey": ["S3CR3T-9f2c-value"], "xsecret": ["S3CR3T-9f2c-value"], "shownKey": ["shown-value"]}, "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
     }
 }

@@ -4,14 +4,18 @@
 mod support;
 
 mod admin_authn;
+mod admin_authz_types;
 mod admin_clients;
 mod admin_deprecated;
 mod admin_ergonomic;
+mod admin_federation;
 mod admin_realm;
+mod admin_serverinfo;
 mod admin_users;
 mod chores;
 mod core_auth;
 mod core_errors;
+mod model_secrets;
 mod secrets;
 
 mod oidc_browser;

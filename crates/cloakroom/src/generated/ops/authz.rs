@@ -74,6 +74,94 @@ impl AuthzPermissionsHandle {
         }
     }
 
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource`.
+    ///
+    /// Answers `ResourcePermissionRepresentation`.
+    pub fn create_resource(
+        &self,
+        body: &models::ResourcePermissionRepresentation,
+    ) -> AuthzPermissionsCreateResource {
+        AuthzPermissionsCreateResource {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}`.
+    ///
+    /// Answers `ResourcePermissionRepresentation`.
+    pub fn get_resource(&self, permission_id: impl Into<String>) -> AuthzPermissionsGetResource {
+        AuthzPermissionsGetResource {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            permission_id: permission_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_resource(
+        &self,
+        permission_id: impl Into<String>,
+        body: &models::ResourcePermissionRepresentation,
+    ) -> AuthzPermissionsUpdateResource {
+        AuthzPermissionsUpdateResource {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            permission_id: permission_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope`.
+    ///
+    /// Answers `ScopePermissionRepresentation`.
+    pub fn create_scope(
+        &self,
+        body: &models::ScopePermissionRepresentation,
+    ) -> AuthzPermissionsCreateScope {
+        AuthzPermissionsCreateScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}`.
+    ///
+    /// Answers `ScopePermissionRepresentation`.
+    pub fn get_scope(&self, permission_id: impl Into<String>) -> AuthzPermissionsGetScope {
+        AuthzPermissionsGetScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            permission_id: permission_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_scope(
+        &self,
+        permission_id: impl Into<String>,
+        body: &models::ScopePermissionRepresentation,
+    ) -> AuthzPermissionsUpdateScope {
+        AuthzPermissionsUpdateScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            permission_id: permission_id.into(),
+            body: body.clone(),
+        }
+    }
+
     /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/search`.
     ///
     /// Answers `Option<AbstractPolicyRepresentation>`: `None` when Keycloak sends an empty body.
@@ -357,6 +445,302 @@ impl AuthzPermissionsProviders {
     }
 }
 
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource`, made by [`AuthzPermissionsHandle::create_resource`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsCreateResource {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::ResourcePermissionRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPermissionsCreateResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsCreateResource")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsCreateResource {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/resource",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ResourcePermissionRepresentation`.
+    pub async fn send(self) -> Result<models::ResourcePermissionRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}`, made by [`AuthzPermissionsHandle::get_resource`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsGetResource {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    permission_id: String,
+}
+
+impl std::fmt::Debug for AuthzPermissionsGetResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsGetResource")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("permission_id", &self.permission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsGetResource {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("permission_id", &self.permission_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/resource/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.permission_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ResourcePermissionRepresentation`.
+    pub async fn send(self) -> Result<models::ResourcePermissionRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}`, made by [`AuthzPermissionsHandle::update_resource`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsUpdateResource {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    permission_id: String,
+    body: models::ResourcePermissionRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPermissionsUpdateResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsUpdateResource")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("permission_id", &self.permission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsUpdateResource {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("permission_id", &self.permission_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/resource/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.permission_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/resource/{permission-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope`, made by [`AuthzPermissionsHandle::create_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsCreateScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::ScopePermissionRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPermissionsCreateScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsCreateScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsCreateScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/scope",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ScopePermissionRepresentation`.
+    pub async fn send(self) -> Result<models::ScopePermissionRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}`, made by [`AuthzPermissionsHandle::get_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsGetScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    permission_id: String,
+}
+
+impl std::fmt::Debug for AuthzPermissionsGetScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsGetScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("permission_id", &self.permission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsGetScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("permission_id", &self.permission_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/scope/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.permission_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ScopePermissionRepresentation`.
+    pub async fn send(self) -> Result<models::ScopePermissionRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}`, made by [`AuthzPermissionsHandle::update_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPermissionsUpdateScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    permission_id: String,
+    body: models::ScopePermissionRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPermissionsUpdateScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPermissionsUpdateScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("permission_id", &self.permission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPermissionsUpdateScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("permission_id", &self.permission_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/permission/scope/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.permission_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/scope/{permission-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
 /// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/permission/search`, made by [`AuthzPermissionsHandle::search`].
 ///
 /// Optional parameters are set with its methods; then call [`send`](Self::send).
@@ -461,6 +845,138 @@ impl AuthzPoliciesHandle {
         }
     }
 
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate`.
+    ///
+    /// Answers `AggregatePolicyRepresentation`.
+    pub fn create_aggregate(
+        &self,
+        body: &models::AggregatePolicyRepresentation,
+    ) -> AuthzPoliciesCreateAggregate {
+        AuthzPoliciesCreateAggregate {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}`.
+    ///
+    /// Answers `AggregatePolicyRepresentation`.
+    pub fn get_aggregate(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetAggregate {
+        AuthzPoliciesGetAggregate {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_aggregate(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::AggregatePolicyRepresentation,
+    ) -> AuthzPoliciesUpdateAggregate {
+        AuthzPoliciesUpdateAggregate {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client`.
+    ///
+    /// Answers `ClientBasedPolicyRepresentation`.
+    pub fn create_client(
+        &self,
+        body: &models::ClientBasedPolicyRepresentation,
+    ) -> AuthzPoliciesCreateClient {
+        AuthzPoliciesCreateClient {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope`.
+    ///
+    /// Answers `ClientScopePolicyRepresentation`.
+    pub fn create_client_scope(
+        &self,
+        body: &models::ClientScopePolicyRepresentation,
+    ) -> AuthzPoliciesCreateClientScope {
+        AuthzPoliciesCreateClientScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}`.
+    ///
+    /// Answers `ClientScopePolicyRepresentation`.
+    pub fn get_client_scope(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetClientScope {
+        AuthzPoliciesGetClientScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_client_scope(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::ClientScopePolicyRepresentation,
+    ) -> AuthzPoliciesUpdateClientScope {
+        AuthzPoliciesUpdateClientScope {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}`.
+    ///
+    /// Answers `ClientBasedPolicyRepresentation`.
+    pub fn get_client(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetClient {
+        AuthzPoliciesGetClient {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_client(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::ClientBasedPolicyRepresentation,
+    ) -> AuthzPoliciesUpdateClient {
+        AuthzPoliciesUpdateClient {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
     /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/evaluate`.
     ///
     /// Answers `PolicyEvaluationResponse`.
@@ -469,6 +985,50 @@ impl AuthzPoliciesHandle {
             client: self.client.clone(),
             realm: self.realm.clone(),
             client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group`.
+    ///
+    /// Answers `GroupPolicyRepresentation`.
+    pub fn create_group(
+        &self,
+        body: &models::GroupPolicyRepresentation,
+    ) -> AuthzPoliciesCreateGroup {
+        AuthzPoliciesCreateGroup {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}`.
+    ///
+    /// Answers `GroupPolicyRepresentation`.
+    pub fn get_group(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetGroup {
+        AuthzPoliciesGetGroup {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_group(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::GroupPolicyRepresentation,
+    ) -> AuthzPoliciesUpdateGroup {
+        AuthzPoliciesUpdateGroup {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
             body: body.clone(),
         }
     }
@@ -484,6 +1044,91 @@ impl AuthzPoliciesHandle {
         }
     }
 
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex`.
+    ///
+    /// Answers `RegexPolicyRepresentation`.
+    pub fn create_regex(
+        &self,
+        body: &models::RegexPolicyRepresentation,
+    ) -> AuthzPoliciesCreateRegex {
+        AuthzPoliciesCreateRegex {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}`.
+    ///
+    /// Answers `RegexPolicyRepresentation`.
+    pub fn get_regex(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetRegex {
+        AuthzPoliciesGetRegex {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_regex(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::RegexPolicyRepresentation,
+    ) -> AuthzPoliciesUpdateRegex {
+        AuthzPoliciesUpdateRegex {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role`.
+    ///
+    /// Answers `RolePolicyRepresentation`.
+    pub fn create_role(&self, body: &models::RolePolicyRepresentation) -> AuthzPoliciesCreateRole {
+        AuthzPoliciesCreateRole {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}`.
+    ///
+    /// Answers `RolePolicyRepresentation`.
+    pub fn get_role(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetRole {
+        AuthzPoliciesGetRole {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_role(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::RolePolicyRepresentation,
+    ) -> AuthzPoliciesUpdateRole {
+        AuthzPoliciesUpdateRole {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
     /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/search`.
     ///
     /// Answers `Option<AbstractPolicyRepresentation>`: `None` when Keycloak sends an empty body.
@@ -493,6 +1138,184 @@ impl AuthzPoliciesHandle {
             realm: self.realm.clone(),
             client_uuid: self.client_uuid.clone(),
             query: crate::generated::Query::default(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time`.
+    ///
+    /// Answers `TimePolicyRepresentation`.
+    pub fn create_time(&self, body: &models::TimePolicyRepresentation) -> AuthzPoliciesCreateTime {
+        AuthzPoliciesCreateTime {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}`.
+    ///
+    /// Answers `TimePolicyRepresentation`.
+    pub fn get_time(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetTime {
+        AuthzPoliciesGetTime {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_time(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::TimePolicyRepresentation,
+    ) -> AuthzPoliciesUpdateTime {
+        AuthzPoliciesUpdateTime {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user`.
+    ///
+    /// Answers `UserPolicyRepresentation`.
+    pub fn create_user(&self, body: &models::UserPolicyRepresentation) -> AuthzPoliciesCreateUser {
+        AuthzPoliciesCreateUser {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}`.
+    ///
+    /// Answers `UserPolicyRepresentation`.
+    pub fn get_user(&self, policy_id: impl Into<String>) -> AuthzPoliciesGetUser {
+        AuthzPoliciesGetUser {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update_user(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::UserPolicyRepresentation,
+    ) -> AuthzPoliciesUpdateUser {
+        AuthzPoliciesUpdateUser {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`.
+    ///
+    /// Answers `PolicyRepresentation`.
+    pub fn get(&self, policy_id: impl Into<String>) -> AuthzPoliciesGet {
+        AuthzPoliciesGet {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            query: crate::generated::Query::default(),
+        }
+    }
+
+    /// Sends `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn update(
+        &self,
+        policy_id: impl Into<String>,
+        body: &models::PolicyRepresentation,
+    ) -> AuthzPoliciesUpdate {
+        AuthzPoliciesUpdate {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+            body: body.clone(),
+        }
+    }
+
+    /// Sends `DELETE /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn delete(&self, policy_id: impl Into<String>) -> AuthzPoliciesDelete {
+        AuthzPoliciesDelete {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/associatedPolicies`.
+    ///
+    /// Answers `Vec<PolicyRepresentation>`.
+    pub fn associated_policies(
+        &self,
+        policy_id: impl Into<String>,
+    ) -> AuthzPoliciesAssociatedPolicies {
+        AuthzPoliciesAssociatedPolicies {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/dependentPolicies`.
+    ///
+    /// Answers `Vec<PolicyRepresentation>`.
+    pub fn dependent_policies(
+        &self,
+        policy_id: impl Into<String>,
+    ) -> AuthzPoliciesDependentPolicies {
+        AuthzPoliciesDependentPolicies {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/resources`.
+    ///
+    /// Answers `Vec<ResourceRepresentation>`.
+    pub fn resources(&self, policy_id: impl Into<String>) -> AuthzPoliciesResources {
+        AuthzPoliciesResources {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
+        }
+    }
+
+    /// Sends `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/scopes`.
+    ///
+    /// Answers `Vec<ScopeRepresentation>`.
+    pub fn scopes(&self, policy_id: impl Into<String>) -> AuthzPoliciesScopes {
+        AuthzPoliciesScopes {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            client_uuid: self.client_uuid.clone(),
+            policy_id: policy_id.into(),
         }
     }
 }
@@ -672,6 +1495,450 @@ impl AuthzPoliciesCreate {
     }
 }
 
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate`, made by [`AuthzPoliciesHandle::create_aggregate`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateAggregate {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::AggregatePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateAggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateAggregate")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateAggregate {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/aggregate",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `AggregatePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::AggregatePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}`, made by [`AuthzPoliciesHandle::get_aggregate`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetAggregate {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetAggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetAggregate")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetAggregate {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/aggregate/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `AggregatePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::AggregatePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}`, made by [`AuthzPoliciesHandle::update_aggregate`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateAggregate {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::AggregatePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateAggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateAggregate")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateAggregate {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/aggregate/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/aggregate/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client`, made by [`AuthzPoliciesHandle::create_client`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateClient {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::ClientBasedPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateClient")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateClient {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ClientBasedPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::ClientBasedPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope`, made by [`AuthzPoliciesHandle::create_client_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateClientScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::ClientScopePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateClientScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateClientScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateClientScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client-scope",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ClientScopePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::ClientScopePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}`, made by [`AuthzPoliciesHandle::get_client_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetClientScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetClientScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetClientScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetClientScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client-scope/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ClientScopePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::ClientScopePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}`, made by [`AuthzPoliciesHandle::update_client_scope`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateClientScope {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::ClientScopePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateClientScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateClientScope")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateClientScope {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client-scope/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client-scope/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}`, made by [`AuthzPoliciesHandle::get_client`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetClient {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetClient")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetClient {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `ClientBasedPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::ClientBasedPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}`, made by [`AuthzPoliciesHandle::update_client`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateClient {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::ClientBasedPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateClient")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateClient {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/client/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/client/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
 /// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/evaluate`, made by [`AuthzPoliciesHandle::evaluate`].
 #[derive(Clone)]
 #[must_use = "a request builder does nothing until `send` is called"]
@@ -723,6 +1990,154 @@ impl AuthzPoliciesEvaluate {
     }
 }
 
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group`, made by [`AuthzPoliciesHandle::create_group`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateGroup {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::GroupPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateGroup")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateGroup {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/group",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `GroupPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::GroupPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}`, made by [`AuthzPoliciesHandle::get_group`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetGroup {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetGroup")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetGroup {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/group/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `GroupPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::GroupPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}`, made by [`AuthzPoliciesHandle::update_group`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateGroup {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::GroupPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateGroup")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateGroup {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/group/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/group/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
 /// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/providers`, made by [`AuthzPoliciesHandle::providers`].
 #[derive(Clone)]
 #[must_use = "a request builder does nothing until `send` is called"]
@@ -770,6 +2185,302 @@ impl AuthzPoliciesProviders {
     /// Sends the request. Answers `Vec<PolicyProviderRepresentation>`.
     pub async fn send(self) -> Result<Vec<models::PolicyProviderRepresentation>> {
         self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex`, made by [`AuthzPoliciesHandle::create_regex`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateRegex {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::RegexPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateRegex")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateRegex {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/regex",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `RegexPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::RegexPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}`, made by [`AuthzPoliciesHandle::get_regex`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetRegex {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetRegex")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetRegex {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/regex/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `RegexPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::RegexPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}`, made by [`AuthzPoliciesHandle::update_regex`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateRegex {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::RegexPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateRegex")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateRegex {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/regex/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/regex/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role`, made by [`AuthzPoliciesHandle::create_role`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateRole {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::RolePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateRole")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateRole {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/role",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `RolePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::RolePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}`, made by [`AuthzPoliciesHandle::get_role`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetRole {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetRole")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetRole {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/role/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `RolePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::RolePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}`, made by [`AuthzPoliciesHandle::update_role`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateRole {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::RolePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateRole")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateRole {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/role/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/role/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
     }
 }
 
@@ -837,6 +2548,659 @@ impl AuthzPoliciesSearch {
 
     /// Sends the request. Answers `Option<AbstractPolicyRepresentation>`: `None` when Keycloak sends an empty body.
     pub async fn send(self) -> Result<Option<models::AbstractPolicyRepresentation>> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time`, made by [`AuthzPoliciesHandle::create_time`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateTime {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::TimePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateTime")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateTime {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/time",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `TimePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::TimePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}`, made by [`AuthzPoliciesHandle::get_time`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetTime {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetTime")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetTime {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/time/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `TimePolicyRepresentation`.
+    pub async fn send(self) -> Result<models::TimePolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}`, made by [`AuthzPoliciesHandle::update_time`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateTime {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::TimePolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateTime")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateTime {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/time/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/time/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user`, made by [`AuthzPoliciesHandle::create_user`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesCreateUser {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    body: models::UserPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesCreateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesCreateUser")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesCreateUser {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/user",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `UserPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::UserPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}`, made by [`AuthzPoliciesHandle::get_user`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGetUser {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGetUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGetUser")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGetUser {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/user/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `UserPolicyRepresentation`.
+    pub async fn send(self) -> Result<models::UserPolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}`, made by [`AuthzPoliciesHandle::update_user`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdateUser {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::UserPolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdateUser")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdateUser {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/user/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Put, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/user/{policy-id}").realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`, made by [`AuthzPoliciesHandle::get`].
+///
+/// Optional parameters are set with its methods; then call [`send`](Self::send).
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesGet {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    query: crate::generated::Query,
+}
+
+impl std::fmt::Debug for AuthzPoliciesGet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesGet")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesGet {
+    /// Sets the `fields` query parameter.
+    pub fn fields(mut self, value: impl Into<String>) -> Self {
+        self.query.set("fields", value.into());
+        self
+    }
+
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = self.query.apply(Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}").realm(self.realm.as_str()).accept("application/json"));
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `PolicyRepresentation`.
+    pub async fn send(self) -> Result<models::PolicyRepresentation> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `PUT /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`, made by [`AuthzPoliciesHandle::update`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesUpdate {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+    body: models::PolicyRepresentation,
+}
+
+impl std::fmt::Debug for AuthzPoliciesUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesUpdate")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesUpdate {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(
+            Method::Put,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}",
+        )
+        .realm(self.realm.as_str());
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `DELETE /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}`, made by [`AuthzPoliciesHandle::delete`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesDelete {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesDelete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesDelete")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesDelete {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(
+            Method::Delete,
+            path,
+            "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}",
+        )
+        .realm(self.realm.as_str());
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/associatedPolicies`, made by [`AuthzPoliciesHandle::associated_policies`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesAssociatedPolicies {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesAssociatedPolicies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesAssociatedPolicies")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesAssociatedPolicies {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}/associatedPolicies",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/associatedPolicies").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `Vec<PolicyRepresentation>`.
+    pub async fn send(self) -> Result<Vec<models::PolicyRepresentation>> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/dependentPolicies`, made by [`AuthzPoliciesHandle::dependent_policies`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesDependentPolicies {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesDependentPolicies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesDependentPolicies")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesDependentPolicies {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}/dependentPolicies",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/dependentPolicies").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `Vec<PolicyRepresentation>`.
+    pub async fn send(self) -> Result<Vec<models::PolicyRepresentation>> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/resources`, made by [`AuthzPoliciesHandle::resources`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesResources {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesResources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesResources")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesResources {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}/resources",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/resources").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `Vec<ResourceRepresentation>`.
+    pub async fn send(self) -> Result<Vec<models::ResourceRepresentation>> {
+        self.send_response().await?.json()
+    }
+}
+
+/// Request builder for `GET /admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/scopes`, made by [`AuthzPoliciesHandle::scopes`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct AuthzPoliciesScopes {
+    client: Client,
+    realm: String,
+    client_uuid: String,
+    policy_id: String,
+}
+
+impl std::fmt::Debug for AuthzPoliciesScopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzPoliciesScopes")
+            .field("realm", &self.realm)
+            .field("client_uuid", &self.client_uuid)
+            .field("policy_id", &self.policy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthzPoliciesScopes {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        check_path_param("client_uuid", &self.client_uuid)?;
+        check_path_param("policy_id", &self.policy_id)?;
+        let path = format!(
+            "/admin/realms/{}/clients/{}/authz/resource-server/policy/{}/scopes",
+            encode_segment(&self.realm),
+            encode_segment(&self.client_uuid),
+            encode_segment(&self.policy_id)
+        );
+        let request = Request::new(Method::Get, path, "/admin/realms/{realm}/clients/{client-uuid}/authz/resource-server/policy/{policy-id}/scopes").realm(self.realm.as_str()).accept("application/json");
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `Vec<ScopeRepresentation>`.
+    pub async fn send(self) -> Result<Vec<models::ScopeRepresentation>> {
         self.send_response().await?.json()
     }
 }

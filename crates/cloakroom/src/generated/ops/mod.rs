@@ -13,6 +13,8 @@ mod identity_providers;
 mod organizations;
 mod realms;
 mod roles;
+mod server_info;
+mod user_storage;
 mod users;
 mod workflows;
 
@@ -27,5 +29,7 @@ pub use identity_providers::*;
 pub use organizations::*;
 pub use realms::*;
 pub use roles::*;
+pub use server_info::*;
+pub use user_storage::*;
 pub use users::*;
 pub use workflows::*;

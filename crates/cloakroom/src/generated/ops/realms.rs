@@ -1732,6 +1732,46 @@ impl RealmHandle {
         }
     }
 
+    /// Sends `POST /admin/realms/{realm}/clear-crl-cache`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn clear_crl_cache(&self) -> RealmClearCrlCache {
+        RealmClearCrlCache {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clear-keys-cache`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn clear_keys_cache(&self) -> RealmClearKeysCache {
+        RealmClearKeysCache {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clear-realm-cache`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn clear_realm_cache(&self) -> RealmClearRealmCache {
+        RealmClearRealmCache {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/clear-user-cache`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn clear_user_cache(&self) -> RealmClearUserCache {
+        RealmClearUserCache {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+
     /// Sends `POST /admin/realms/{realm}/client-description-converter`.
     ///
     /// Answers `ClientRepresentation`.
@@ -1823,6 +1863,20 @@ impl RealmHandle {
         }
     }
 
+    /// Sends `POST /admin/realms/{realm}/ldap-server-capabilities`.
+    ///
+    /// Answers `Vec<LdapCapabilityRepresentation>`.
+    pub fn ldap_server_capabilities(
+        &self,
+        body: &models::TestLdapConnectionRepresentation,
+    ) -> RealmLdapServerCapabilities {
+        RealmLdapServerCapabilities {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            body: body.clone(),
+        }
+    }
+
     /// Sends `POST /admin/realms/{realm}/logout-all`.
     ///
     /// Answers `GlobalRequestResult`.
@@ -1874,6 +1928,20 @@ impl RealmHandle {
             realm: self.realm.clone(),
             session_id: session_id.into(),
             query: crate::generated::Query::default(),
+        }
+    }
+
+    /// Sends `POST /admin/realms/{realm}/testLDAPConnection`.
+    ///
+    /// Answers nothing (`()`).
+    pub fn test_ldap_connection(
+        &self,
+        body: &models::TestLdapConnectionRepresentation,
+    ) -> RealmTestLdapConnection {
+        RealmTestLdapConnection {
+            client: self.client.clone(),
+            realm: self.realm.clone(),
+            body: body.clone(),
         }
     }
 
@@ -2019,6 +2087,174 @@ impl RealmDelete {
         let path = format!("/admin/realms/{}", encode_segment(&self.realm));
         let request =
             Request::new(Method::Delete, path, "/admin/realms/{realm}").realm(self.realm.as_str());
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clear-crl-cache`, made by [`RealmHandle::clear_crl_cache`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmClearCrlCache {
+    client: Client,
+    realm: String,
+}
+
+impl std::fmt::Debug for RealmClearCrlCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmClearCrlCache")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmClearCrlCache {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/clear-crl-cache",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(Method::Post, path, "/admin/realms/{realm}/clear-crl-cache")
+            .realm(self.realm.as_str());
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clear-keys-cache`, made by [`RealmHandle::clear_keys_cache`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmClearKeysCache {
+    client: Client,
+    realm: String,
+}
+
+impl std::fmt::Debug for RealmClearKeysCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmClearKeysCache")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmClearKeysCache {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/clear-keys-cache",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(Method::Post, path, "/admin/realms/{realm}/clear-keys-cache")
+            .realm(self.realm.as_str());
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clear-realm-cache`, made by [`RealmHandle::clear_realm_cache`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmClearRealmCache {
+    client: Client,
+    realm: String,
+}
+
+impl std::fmt::Debug for RealmClearRealmCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmClearRealmCache")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmClearRealmCache {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/clear-realm-cache",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/clear-realm-cache",
+        )
+        .realm(self.realm.as_str());
+        Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/clear-user-cache`, made by [`RealmHandle::clear_user_cache`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmClearUserCache {
+    client: Client,
+    realm: String,
+}
+
+impl std::fmt::Debug for RealmClearUserCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmClearUserCache")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmClearUserCache {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/clear-user-cache",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(Method::Post, path, "/admin/realms/{realm}/clear-user-cache")
+            .realm(self.realm.as_str());
         Ok(request)
     }
 
@@ -2386,6 +2622,53 @@ impl RealmKeys {
     }
 }
 
+/// Request builder for `POST /admin/realms/{realm}/ldap-server-capabilities`, made by [`RealmHandle::ldap_server_capabilities`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmLdapServerCapabilities {
+    client: Client,
+    realm: String,
+    body: models::TestLdapConnectionRepresentation,
+}
+
+impl std::fmt::Debug for RealmLdapServerCapabilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmLdapServerCapabilities")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmLdapServerCapabilities {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/ldap-server-capabilities",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/ldap-server-capabilities",
+        )
+        .realm(self.realm.as_str())
+        .accept("application/json");
+        request.json(&self.body)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers `Vec<LdapCapabilityRepresentation>`.
+    pub async fn send(self) -> Result<Vec<models::LdapCapabilityRepresentation>> {
+        self.send_response().await?.json()
+    }
+}
+
 /// Request builder for `POST /admin/realms/{realm}/logout-all`, made by [`RealmHandle::logout_all`].
 #[derive(Clone)]
 #[must_use = "a request builder does nothing until `send` is called"]
@@ -2622,6 +2905,52 @@ impl RealmDeleteSession {
             .realm(self.realm.as_str()),
         );
         Ok(request)
+    }
+
+    /// Sends the request and returns Keycloak's answer undecoded.
+    pub async fn send_response(self) -> Result<Response> {
+        let request = self.to_request()?;
+        self.client.send(request).await
+    }
+
+    /// Sends the request. Answers nothing (`()`).
+    pub async fn send(self) -> Result<()> {
+        self.send_response().await.map(drop)
+    }
+}
+
+/// Request builder for `POST /admin/realms/{realm}/testLDAPConnection`, made by [`RealmHandle::test_ldap_connection`].
+#[derive(Clone)]
+#[must_use = "a request builder does nothing until `send` is called"]
+pub struct RealmTestLdapConnection {
+    client: Client,
+    realm: String,
+    body: models::TestLdapConnectionRepresentation,
+}
+
+impl std::fmt::Debug for RealmTestLdapConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmTestLdapConnection")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RealmTestLdapConnection {
+    /// The request [`send`](Self::send) sends: checked path parameters, query and body.
+    pub fn to_request(&self) -> Result<Request> {
+        check_path_param("realm", &self.realm)?;
+        let path = format!(
+            "/admin/realms/{}/testLDAPConnection",
+            encode_segment(&self.realm)
+        );
+        let request = Request::new(
+            Method::Post,
+            path,
+            "/admin/realms/{realm}/testLDAPConnection",
+        )
+        .realm(self.realm.as_str());
+        request.json(&self.body)
     }
 
     /// Sends the request and returns Keycloak's answer undecoded.
