@@ -15,6 +15,7 @@ mod config;
 mod dev;
 mod fault;
 mod health;
+mod papercuts;
 mod realm;
 mod resource;
 mod roundtrip;
