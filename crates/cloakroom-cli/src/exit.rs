@@ -237,3 +237,26 @@ impl From<std::io::Error> for CliError {
         CliError::other(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_provider_error_comes_back_as_it_was() {
+        let mine = CliError::auth("the session expired").with_hint("run `cloakroom login`");
+        let back = CliError::from(cloakroom::Error::token_provider(mine));
+        assert_eq!(back.code, Code::Auth);
+        assert_eq!(back.message, "the session expired");
+        assert_eq!(back.hint.as_deref(), Some("run `cloakroom login`"));
+        let other = CliError::from(cloakroom::Error::token_provider("vault sealed"));
+        assert_eq!(other.code, Code::Auth);
+        assert!(other.message.contains("vault sealed"), "{}", other.message);
+    }
+
+    #[test]
+    fn a_concurrent_change_is_a_conflict() {
+        let e = CliError::from(cloakroom::Error::ConcurrentChange("the user".into()));
+        assert_eq!(e.exit_code(), 5);
+    }
+}
