@@ -1,8 +1,11 @@
 //! Tokens for the CLI: grants through the library, and a per-profile token cache shared by
 //! every `cloakroom` process.
 //!
-//! The cache is `<config dir>/tokens/<profile>.json`, created 0600 and written atomically
-//! (temporary file + rename). A separate `<profile>.lock` file is locked exclusively across
+//! The cache keeps one session per identity: `<config dir>/tokens/<profile>/<user>@<auth
+//! realm>.<client>-<key>.json`, where the key covers the server, auth realm, client, user and
+//! grant, so a one-off `--auth-realm dev --user dev-user login` leaves the profile's admin
+//! session alone. Files are created 0600 and written atomically (temporary file + rename).
+//! A separate `<profile>.lock` file is locked exclusively across
 //! check → refresh → write, so parallel invocations with an expired cache perform one refresh:
 //! the first one refreshes and writes, the others wait for the lock and find a fresh token.
 //! A cache file readable by group or others is refused.
@@ -106,6 +109,8 @@ pub struct Auth {
     otp_flag: bool,
     password: Mutex<Option<Secret>>,
     client_secret: Mutex<Option<Option<Secret>>>,
+    /// Why no usable session was found, for the message when a login cannot happen.
+    why: Mutex<Option<String>>,
     /// Whether a browser or device login may be started (the `token`/`login` command, or a
     /// terminal); otherwise an expired interactive session is an error, never a hang.
     pub interactive: std::sync::atomic::AtomicBool,
@@ -125,6 +130,7 @@ impl Auth {
             otp_flag: g.otp,
             password: Mutex::new(None),
             client_secret: Mutex::new(None),
+            why: Mutex::new(None),
             interactive: std::sync::atomic::AtomicBool::new(std::io::IsTerminal::is_terminal(
                 &std::io::stderr(),
             )),
@@ -169,11 +175,11 @@ impl Auth {
             ))?
         } else {
             return Err(CliError::auth(format!(
-                "no password available for user `{}` (not logged in, or the session expired)",
-                s.user.as_deref().unwrap_or("?")
+                "{}, and no password is available to log in",
+                self.why()
             ))
             .with_hint(
-                "run `cloakroom login` on a terminal, or set CLOAKROOM_PASSWORD, or pass --password-file FILE or --password-stdin",
+                "run `cloakroom login` on a terminal with the same --server, --auth-realm, --client-id and --user, or set CLOAKROOM_PASSWORD, or pass --password-file FILE or --password-stdin",
             ));
         };
         *slot = Some(p.clone());
@@ -310,8 +316,46 @@ impl Auth {
         }
     }
 
-    fn cache_paths(&self) -> (PathBuf, PathBuf) {
-        cache_paths(&self.settings.config_dir, &self.settings.profile)
+    /// This identity's session file and the profile's lock file.
+    fn cache_paths(&self) -> CliResult<(PathBuf, PathBuf)> {
+        let s = &self.settings;
+        let (dir, lock) = profile_tokens(&s.config_dir, &s.profile);
+        let principal = self.principal()?;
+        let key = fnv1a(&[
+            s.server()?,
+            &s.auth_realm,
+            &s.client_id,
+            &principal,
+            s.grant().as_str(),
+        ]);
+        let name = format!(
+            "{}@{}.{}-{key:016x}.json",
+            safe_name(&principal),
+            safe_name(&s.auth_realm),
+            safe_name(&s.client_id)
+        );
+        Ok((dir.join(name), lock))
+    }
+
+    /// Who this is about, for messages: user, auth realm, client and server.
+    fn identity(&self) -> String {
+        let s = &self.settings;
+        format!(
+            "`{}` in realm `{}` through client `{}` at {}",
+            self.principal().unwrap_or_else(|_| "?".into()),
+            s.auth_realm,
+            s.client_id,
+            s.server.as_deref().unwrap_or("?")
+        )
+    }
+
+    fn why(&self) -> String {
+        let why = self.why.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        why.unwrap_or_else(|| format!("not logged in as {}", self.identity()))
+    }
+
+    fn set_why(&self, why: String) {
+        *self.why.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
     }
 
     /// The cache entry, if present, private, readable and for the same identity.
@@ -373,9 +417,9 @@ impl Auth {
         ) {
             if !self.interactive.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(CliError::auth(format!(
-                    "the {} login of profile `{}` has expired and cannot be renewed without a person",
+                    "{}, and the {} login cannot be renewed without a person",
+                    self.why(),
                     self.settings.grant().as_str(),
-                    self.settings.profile
                 ))
                 .with_hint("run `cloakroom login` to log in again"));
             }
@@ -392,16 +436,15 @@ impl Auth {
         self.entry_from(&t)
     }
 
+    /// The `refresh_token` grant, through the library's OIDC client.
     async fn refresh(&self, rt: &str) -> CliResult<CacheEntry> {
-        let auth = self.client_auth(false)?;
-        let creds = Credentials::refresh_token(self.settings.client_id.clone(), rt)
-            .with_client(self.settings.client_id.clone(), auth);
-        let kc = self
-            .settings
-            .builder(self.settings.server()?)?
-            .credentials(creds)
-            .build()?;
-        let t = kc.token_set().await?;
+        let s = &self.settings;
+        let oc = s
+            .builder(s.server()?)?
+            .build()?
+            .oidc(s.auth_realm.clone())
+            .client(s.client_id.clone(), self.client_auth(false)?);
+        let t = oc.refresh(&Secret::new(rt.to_owned())).await?;
         let mut e = self.entry_from(&t)?;
         if e.refresh_token.is_none() {
             e.refresh_token = Some(rt.to_owned());
@@ -413,12 +456,16 @@ impl Auth {
     pub async fn token(&self, want: Want) -> CliResult<Obtained> {
         self.settings.server()?;
         if self.settings.no_cache {
+            self.set_why(format!(
+                "the token cache is off (--no-cache) for {}",
+                self.identity()
+            ));
             return Ok(Obtained {
                 entry: self.grant().await?,
                 source: Source::Granted,
             });
         }
-        let (cache, lock_path) = self.cache_paths();
+        let (cache, lock_path) = self.cache_paths()?;
         fsutil::ensure_private_dir(cache.parent().unwrap_or(&self.settings.config_dir))?;
         let mut opts = OpenOptions::new();
         opts.create(true).truncate(false).read(true).write(true);
@@ -460,6 +507,18 @@ impl Auth {
                 });
             }
         }
+        self.set_why(match (&cached, &want) {
+            (_, Want::Fresh) => format!("a fresh login was asked for as {}", self.identity()),
+            (None, _) => format!("not logged in as {}", self.identity()),
+            (Some(c), _) => format!(
+                "the session of {} expired{}",
+                self.identity(),
+                c.refresh_expires_at
+                    .filter(|e| *e <= t + 5)
+                    .map(|e| format!(" {} ago", ago(t.saturating_sub(e))))
+                    .unwrap_or_default()
+            ),
+        });
         let mut obtained = None;
         if !matches!(want, Want::Fresh) {
             if let Some(rt) = cached.as_ref().and_then(|c| {
@@ -477,6 +536,11 @@ impl Auth {
                     }
                     Err(e) => {
                         tracing::info!(error = %e, "refresh refused; logging in again");
+                        self.set_why(format!(
+                            "Keycloak refused to renew the session of {} ({})",
+                            self.identity(),
+                            e.message
+                        ));
                     }
                 }
             }
@@ -531,13 +595,8 @@ impl Auth {
                         state.lock().unwrap_or_else(|p| p.into_inner()).1 = tok.clone();
                         Ok(Secret::new(tok))
                     }
-                    Err(e) => {
-                        let msg = e.message.clone();
-                        crate::exit::stash(e);
-                        Err(cloakroom::Error::Config(format!(
-                            "token renewal failed: {msg}"
-                        )))
-                    }
+                    // The library keeps our error as its source; `CliError::from` unwraps it.
+                    Err(e) => Err(cloakroom::Error::token_provider(e)),
                 }
             }
         });
@@ -549,10 +608,16 @@ impl Auth {
     }
 }
 
-/// The token cache and its lock file for a profile.
-pub fn cache_paths(config_dir: &std::path::Path, profile: &str) -> (PathBuf, PathBuf) {
-    let safe: String = profile
-        .chars()
+/// The folder of a profile's sessions and the profile's lock file.
+pub fn profile_tokens(config_dir: &std::path::Path, profile: &str) -> (PathBuf, PathBuf) {
+    let safe = safe_name(profile);
+    let dir = config_dir.join("tokens");
+    (dir.join(&safe), dir.join(format!("{safe}.lock")))
+}
+
+/// A name made safe for a file name: ASCII letters, digits, `-`, `_` and `.`.
+fn safe_name(s: &str) -> String {
+    s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
@@ -560,12 +625,27 @@ pub fn cache_paths(config_dir: &std::path::Path, profile: &str) -> (PathBuf, Pat
                 '_'
             }
         })
-        .collect();
-    let dir = config_dir.join("tokens");
-    (
-        dir.join(format!("{safe}.json")),
-        dir.join(format!("{safe}.lock")),
-    )
+        .collect()
+}
+
+/// FNV-1a over the parts (each followed by a 0 byte): stable across builds and platforms.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// `42 seconds`, `5 minutes`, `3 hours`, `2 days`.
+fn ago(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} seconds"),
+        s if s < 7200 => format!("{} minutes", s / 60),
+        s if s < 172_800 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// Opens `url` in the desktop browser, if there is one; failures are ignored (the URL is printed).
@@ -662,5 +742,18 @@ mod tests {
         assert_eq!(p["sub"], "x");
         assert!(decode_jwt("nope").is_none());
         assert!(decode_jwt("a.b.c").is_none());
+    }
+
+    #[test]
+    fn session_keys_separate_identities() {
+        let admin = fnv1a(&["http://kc", "master", "admin-cli", "admin", "password"]);
+        let dev = fnv1a(&["http://kc", "dev", "dev-app", "dev-user", "password"]);
+        assert_ne!(admin, dev);
+        // Parts are delimited: moving a character between parts changes the key.
+        assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(safe_name("a b/c"), "a_b_c");
+        assert_eq!(ago(90), "90 seconds");
+        assert_eq!(ago(3600), "60 minutes");
     }
 }

@@ -74,6 +74,33 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// The value of `-o/--output`: a format, or (for `realm export` only) a file name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputArg {
+    Format(OutputFormat),
+    File(PathBuf),
+}
+
+impl OutputArg {
+    fn parse(s: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(match OutputFormat::from_str(s, true) {
+            Ok(f) => OutputArg::Format(f),
+            Err(_) => OutputArg::File(PathBuf::from(s)),
+        })
+    }
+
+    /// The format, or a usage error naming the formats.
+    pub fn format(&self) -> Result<OutputFormat, String> {
+        match self {
+            OutputArg::Format(f) => Ok(*f),
+            OutputArg::File(p) => Err(format!(
+                "`{}` is not an output format (json, yaml, table, csv)",
+                p.display()
+            )),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct GlobalArgs {
     /// Profile to use (see `cloakroom config`).
@@ -138,9 +165,17 @@ pub struct GlobalArgs {
     /// Ask for a one-time password (or read CLOAKROOM_OTP) for the password grant.
     #[arg(long, global = true)]
     pub otp: bool,
-    /// Output format (default: table on a terminal, JSON otherwise).
-    #[arg(long, global = true, env = "CLOAKROOM_OUTPUT", value_enum)]
-    pub output: Option<OutputFormat>,
+    /// Output format: json, yaml, table or csv (default: table on a terminal, JSON
+    /// otherwise). For `realm export`, `-o FILE` names the file to write.
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        env = "CLOAKROOM_OUTPUT",
+        value_name = "FORMAT",
+        value_parser = OutputArg::parse
+    )]
+    pub output: Option<OutputArg>,
     /// Print only data and errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -162,6 +197,11 @@ pub struct GlobalArgs {
     /// Timeout for one HTTP request, in seconds (default 60).
     #[arg(long, global = true, env = "CLOAKROOM_TIMEOUT", value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Extra HTTP header on every request, NAME:VALUE (repeatable), e.g. for an access proxy.
+    /// Values are treated as secrets. CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET add
+    /// Cloudflare Access's service-token headers.
+    #[arg(long = "header", global = true, value_name = "NAME:VALUE")]
+    pub header: Vec<String>,
     /// Management interface URL for health and metrics (default: server host, port 9000).
     #[arg(
         long,
@@ -386,7 +426,8 @@ pub struct ExportArgs {
     /// The realm to export.
     pub name: String,
     /// Write to this file (written to a temporary file, then renamed). Default: stdout.
-    #[arg(short = 'o', long = "file", value_name = "FILE")]
+    /// `-o FILE` works too (the global `-o` takes a file name here).
+    #[arg(long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Include client secrets (confidential clients). Secrets are left out otherwise.
     #[arg(long)]

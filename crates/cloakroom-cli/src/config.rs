@@ -219,6 +219,8 @@ pub struct Settings {
     pub insecure: bool,
     pub timeout: Option<u64>,
     pub no_cache: bool,
+    /// Headers sent with every request (`--header`, Cloudflare Access); values are secrets.
+    pub headers: Vec<(String, cloakroom::Secret)>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -275,6 +277,7 @@ impl Settings {
             insecure: g.insecure || profile.insecure.unwrap_or(false),
             timeout: g.timeout,
             no_cache: g.no_cache,
+            headers: extra_headers(&g.header)?,
         })
     }
 
@@ -332,6 +335,42 @@ impl Settings {
         if self.insecure {
             b = b.danger_accept_invalid_certs(true);
         }
+        for (name, value) in &self.headers {
+            b = b.default_header(name.clone(), value.clone());
+        }
         Ok(b)
     }
+}
+
+/// `--header NAME:VALUE` values, then Cloudflare Access's service-token headers from
+/// CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET (both or neither).
+fn extra_headers(flags: &[String]) -> CliResult<Vec<(String, cloakroom::Secret)>> {
+    let mut headers = Vec::new();
+    for h in flags {
+        let (name, value) = h
+            .split_once(':')
+            .map(|(n, v)| (n.trim(), v.trim()))
+            .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
+            .ok_or_else(|| {
+                // The value may be a secret: name only what is wrong, never echo it.
+                CliError::usage("--header takes NAME:VALUE (for example `X-Env: test`)")
+            })?;
+        headers.push((name.to_owned(), cloakroom::Secret::new(value.to_owned())));
+    }
+    match (env("CF_ACCESS_CLIENT_ID"), env("CF_ACCESS_CLIENT_SECRET")) {
+        (Some(id), Some(secret)) => {
+            headers.push(("CF-Access-Client-Id".into(), cloakroom::Secret::new(id)));
+            headers.push((
+                "CF-Access-Client-Secret".into(),
+                cloakroom::Secret::new(secret),
+            ));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(CliError::usage(
+                "Cloudflare Access needs both CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET",
+            ));
+        }
+    }
+    Ok(headers)
 }

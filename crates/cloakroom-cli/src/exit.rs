@@ -106,9 +106,22 @@ impl fmt::Display for CliError {
     }
 }
 
+/// So that a token provider can hand a `CliError` to the library and get it back.
+impl std::error::Error for CliError {}
+
 impl From<cloakroom::Error> for CliError {
     fn from(e: cloakroom::Error) -> Self {
         use cloakroom::Error as E;
+        let e = match e {
+            // The CLI's own token provider failed: report its error, exit code and hint.
+            E::TokenProvider(inner) => {
+                return match inner.downcast::<CliError>() {
+                    Ok(mine) => *mine,
+                    Err(other) => CliError::auth(format!("token renewal failed: {other}")),
+                };
+            }
+            other => other,
+        };
         match &e {
             E::Auth(a) => {
                 let mut err = CliError::auth(e.to_string());
@@ -181,6 +194,9 @@ impl From<cloakroom::Error> for CliError {
             ),
             E::Decode(_) => CliError::server(e.to_string()),
             E::Config(_) | E::InvalidInput(_) => CliError::usage(e.to_string()),
+            E::ConcurrentChange(_) => {
+                CliError::conflict(e.to_string()).with_hint("run the command again")
+            }
             _ => CliError::other(e.to_string()),
         }
     }
@@ -222,15 +238,25 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-static STASH: std::sync::Mutex<Option<CliError>> = std::sync::Mutex::new(None);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Keeps an error raised where only a `cloakroom::Error` can travel (inside a token provider),
-/// so the final report shows it with its own exit code and hint.
-pub fn stash(e: CliError) {
-    *STASH.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-}
+    #[test]
+    fn a_token_provider_error_comes_back_as_it_was() {
+        let mine = CliError::auth("the session expired").with_hint("run `cloakroom login`");
+        let back = CliError::from(cloakroom::Error::token_provider(mine));
+        assert_eq!(back.code, Code::Auth);
+        assert_eq!(back.message, "the session expired");
+        assert_eq!(back.hint.as_deref(), Some("run `cloakroom login`"));
+        let other = CliError::from(cloakroom::Error::token_provider("vault sealed"));
+        assert_eq!(other.code, Code::Auth);
+        assert!(other.message.contains("vault sealed"), "{}", other.message);
+    }
 
-/// The stashed error, if any.
-pub fn take_stash() -> Option<CliError> {
-    STASH.lock().unwrap_or_else(|p| p.into_inner()).take()
+    #[test]
+    fn a_concurrent_change_is_a_conflict() {
+        let e = CliError::from(cloakroom::Error::ConcurrentChange("the user".into()));
+        assert_eq!(e.exit_code(), 5);
+    }
 }

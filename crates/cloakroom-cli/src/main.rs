@@ -40,17 +40,28 @@ fn init_tracing(g: &cli::GlobalArgs, color: bool) {
 
 fn main() {
     // A bug must not dump a backtrace (which could show values) on an operator's terminal.
-    if std::env::var_os("RUST_BACKTRACE").is_none() {
-        std::panic::set_hook(Box::new(|info| {
-            let at = info
-                .location()
-                .map(|l| format!(" at {}:{}", l.file(), l.line()))
-                .unwrap_or_default();
-            eprintln!(
-                "error: internal error in cloakroom{at}; please report it (RUST_BACKTRACE=1 shows details)"
-            );
-        }));
-    }
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if output::is_closed_pipe_panic(msg) {
+            output::closed_pipe_exit();
+        }
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            return default_hook(info);
+        }
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in cloakroom{at}; please report it (RUST_BACKTRACE=1 shows details)"
+        );
+    }));
     let cli = cli::Cli::parse();
     let color = output::color_allowed(cli.global.no_color, std::io::stderr().is_terminal());
     init_tracing(&cli.global, color);
@@ -70,7 +81,6 @@ fn main() {
     let code = match result {
         Ok(()) => 0,
         Err(e) => {
-            let e = exit::take_stash().unwrap_or(e);
             e.report(color);
             e.exit_code()
         }

@@ -24,15 +24,18 @@ pub fn color_allowed(no_color_flag: bool, tty: bool) -> bool {
 }
 
 impl Out {
+    /// The output settings; `-o FILE` (not a format) gives the default format here, since
+    /// only `realm export` accepts a file name (see [`crate::commands::run`]).
     pub fn new(g: &GlobalArgs) -> Self {
         let stdout_tty = std::io::stdout().is_terminal();
+        let chosen = g.output.as_ref().and_then(|o| o.format().ok());
         Out {
-            format: g.output.unwrap_or(if stdout_tty {
+            format: chosen.unwrap_or(if stdout_tty {
                 OutputFormat::Table
             } else {
                 OutputFormat::Json
             }),
-            explicit: g.output.is_some(),
+            explicit: chosen.is_some(),
             color: color_allowed(g.no_color, stdout_tty),
             quiet: g.quiet,
         }
@@ -47,23 +50,44 @@ impl Out {
 
     /// Prints `v` in the chosen format. `columns` are the default table/CSV columns for lists.
     pub fn print(&self, v: &Value, columns: &[&str]) -> CliResult {
-        let text = render(v, self.format, columns, self.color)?;
-        let mut out = std::io::stdout().lock();
-        let r = out.write_all(text.as_bytes()).and_then(|_| {
-            if text.ends_with('\n') || text.is_empty() {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        });
-        match r {
-            Ok(()) => Ok(()),
-            // A closed pipe (`| head`) is not an error.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            Err(e) => Err(CliError::other(format!("cannot write output: {e}"))),
+        let mut text = render(v, self.format, columns, self.color)?;
+        if !text.ends_with('\n') && !text.is_empty() {
+            text.push('\n');
         }
+        write_stdout(text.as_bytes())
     }
 }
+
+/// Writes to standard output: the one way the CLI prints data. A closed pipe (`| head`) ends
+/// the program quietly with exit code 0, since the reader has all it wanted.
+pub fn write_stdout(bytes: &[u8]) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => closed_pipe_exit(),
+        Err(e) => Err(CliError::other(format!("cannot write output: {e}"))),
+    }
+}
+
+/// Prints one line of text on standard output (see [`write_stdout`]).
+pub fn line(text: impl std::fmt::Display) -> CliResult {
+    write_stdout(format!("{text}\n").as_bytes())
+}
+
+/// Ends the program after the reader of standard output went away.
+pub fn closed_pipe_exit() -> ! {
+    std::process::exit(0)
+}
+
+/// Whether a panic message is std's "failed printing to stdout" on a closed pipe: a `println!`
+/// that bypassed [`write_stdout`] must not look like an internal error.
+pub fn is_closed_pipe_panic(msg: &str) -> bool {
+    msg.starts_with("failed printing to stdout")
+        && msg.contains(&std::io::Error::from_raw_os_error(EPIPE).to_string())
+}
+
+/// EPIPE on Linux and macOS.
+const EPIPE: i32 = 32;
 
 /// Looks up a dotted path (`attributes.dept`, `access.manage`) in a JSON value.
 pub fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
@@ -283,6 +307,16 @@ mod tests {
         let v = json!([{"username":"a","attributes":{"dept":["x"]}}]);
         let s = select_fields(&v, &["username".into(), "attributes.dept".into()]);
         assert_eq!(s, json!([{"username":"a","attributes.dept":["x"]}]));
+    }
+
+    #[test]
+    fn closed_pipe_panics_are_recognised() {
+        let msg = format!(
+            "failed printing to stdout: {}",
+            std::io::Error::from_raw_os_error(EPIPE)
+        );
+        assert!(is_closed_pipe_panic(&msg));
+        assert!(!is_closed_pipe_panic("index out of bounds"));
     }
 
     #[test]

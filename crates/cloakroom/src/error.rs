@@ -50,6 +50,10 @@ pub enum Error {
         /// The natural key that was asked for.
         key: String,
     },
+    /// A caller-supplied [`TokenProvider`](crate::TokenProvider) failed. The caller's own error
+    /// is the [`source`](std::error::Error::source); downcast it to get it back.
+    #[error("the token provider failed")]
+    TokenProvider(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A blocking call was made from inside an async runtime, where it would deadlock.
     #[error(
         "a cloakroom blocking call was made inside an async runtime; use the async client there"
@@ -104,7 +108,12 @@ impl Error {
 
     /// 401 Unauthorized, or any failure to obtain a token.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Error::Auth(_)) || self.status() == Some(401)
+        matches!(self, Error::Auth(_) | Error::TokenProvider(_)) || self.status() == Some(401)
+    }
+
+    /// Wraps the error of a [`TokenProvider`](crate::TokenProvider), keeping it as the source.
+    pub fn token_provider(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::TokenProvider(e.into())
     }
 
     /// 403 Forbidden: the token is valid but lacks the role for this call.
@@ -443,6 +452,22 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_provider_keeps_the_callers_error_as_source() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("renewal refused by the vault")]
+        struct Mine(u8);
+        let e = Error::token_provider(Mine(7));
+        assert!(e.is_unauthorized());
+        assert_eq!(e.to_string(), "the token provider failed");
+        let src = std::error::Error::source(&e).expect("a source");
+        assert_eq!(src.to_string(), "renewal refused by the vault");
+        let Error::TokenProvider(inner) = e else {
+            panic!("wrong variant")
+        };
+        assert_eq!(inner.downcast::<Mine>().expect("downcasts").0, 7);
+    }
+
     use super::*;
 
     #[test]

@@ -60,11 +60,7 @@ pub async fn run(ctx: &Ctx, a: ApiArgs) -> CliResult {
             }
             out.print(&v, &[])
         }
-        _ => {
-            use std::io::Write;
-            let _ = std::io::stdout().write_all(resp.bytes());
-            Ok(())
-        }
+        _ => crate::output::write_stdout(resp.bytes()),
     }
 }
 

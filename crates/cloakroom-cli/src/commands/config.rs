@@ -29,10 +29,7 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
                 .get(&name)
                 .ok_or_else(|| CliError::not_found(format!("no profile named `{name}`")))?;
             match p.get(&key)? {
-                Some(v) => {
-                    println!("{v}");
-                    Ok(())
-                }
+                Some(v) => crate::output::line(v),
                 None => Err(CliError::not_found(format!(
                     "`{key}` is not set in profile `{name}`"
                 ))),
@@ -82,15 +79,16 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
                 file.current = None;
             }
             file.save(&dir)?;
-            let (cache, lock) = crate::auth::cache_paths(&dir, &name);
-            let _ = std::fs::remove_file(cache);
+            let (sessions, lock) = crate::auth::profile_tokens(&dir, &name);
+            let _ = std::fs::remove_dir_all(&sessions);
             let _ = std::fs::remove_file(lock);
+            // The single-file cache of earlier versions.
+            let mut legacy = sessions.into_os_string();
+            legacy.push(".json");
+            let _ = std::fs::remove_file(legacy);
             ctx.out.note(format!("deleted profile `{name}`"));
             Ok(())
         }
-        ConfigCmd::Path => {
-            println!("{}", dir.display());
-            Ok(())
-        }
+        ConfigCmd::Path => crate::output::line(dir.display()),
     }
 }

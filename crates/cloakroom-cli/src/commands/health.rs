@@ -53,11 +53,11 @@ pub async fn health(ctx: &Ctx, a: HealthArgs) -> CliResult {
         OutputFormat::Table | OutputFormat::Csv => {
             if !ctx.out.quiet {
                 if matches!(ctx.out.format, OutputFormat::Table) {
-                    println!(
+                    crate::output::line(format!(
                         "{}: {}",
                         path.trim_start_matches('/'),
                         doc.get("status").and_then(Value::as_str).unwrap_or("?")
-                    );
+                    ))?;
                 }
                 let checks = doc.get("checks").cloned().unwrap_or(json!([]));
                 if checks.as_array().is_some_and(|c| !c.is_empty()) {
@@ -94,8 +94,7 @@ pub async fn metrics(ctx: &Ctx, a: MetricsArgs) -> CliResult {
         )));
     }
     if a.raw {
-        print!("{body}");
-        return Ok(());
+        return crate::output::write_stdout(body.as_bytes());
     }
     let parsed = prom::parse(&body);
     let summary = summarize(&parsed);

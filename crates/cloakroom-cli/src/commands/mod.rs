@@ -5,7 +5,7 @@ use std::sync::Arc;
 use clap::CommandFactory;
 
 use crate::auth::Auth;
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, OutputArg, RealmCmd};
 use crate::config::Settings;
 use crate::exit::{CliError, CliResult};
 use crate::output::Out;
@@ -41,7 +41,20 @@ impl Ctx {
     }
 }
 
-pub async fn run(cli: Cli) -> CliResult {
+pub async fn run(mut cli: Cli) -> CliResult {
+    // `-o` is the output format everywhere, and the file name of `realm export -o FILE`.
+    if let Some(OutputArg::File(path)) = &cli.global.output {
+        match &mut cli.command {
+            Command::Realm(RealmCmd::Export(a)) if a.file.is_none() => {
+                a.file = Some(path.clone());
+                cli.global.output = None;
+            }
+            _ => {
+                let not_a_format = OutputArg::File(path.clone()).format().err();
+                return Err(CliError::usage(not_a_format.unwrap_or_default()));
+            }
+        }
+    }
     let ctx = Ctx {
         out: Out::new(&cli.global),
         g: cli.global,
@@ -59,9 +72,9 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Realm(c) => realm::run(&ctx, c).await,
         Command::Dev(c) => dev::run(&ctx, c).await,
         Command::Completions(a) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(a.shell, &mut cmd, "cloakroom", &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "cloakroom", &mut script);
+            crate::output::write_stdout(&script)
         }
         Command::Manpage(a) => manpage(a.dir),
     }
@@ -75,10 +88,7 @@ fn manpage(dir: Option<std::path::PathBuf>) -> CliResult {
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
                 .map_err(|e| CliError::other(format!("cannot render the man page: {e}")))?;
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(&buf)
-                .map_err(|e| CliError::other(e.to_string()))
+            crate::output::write_stdout(&buf)
         }
         Some(d) => {
             std::fs::create_dir_all(&d)

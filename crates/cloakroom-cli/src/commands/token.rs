@@ -6,6 +6,7 @@ use super::Ctx;
 use crate::auth::{Want, decode_jwt, now};
 use crate::cli::{TokenArgs, TokenFormat};
 use crate::exit::CliResult;
+use crate::output::line;
 
 pub async fn run(ctx: &Ctx, a: TokenArgs) -> CliResult {
     let auth = ctx.auth()?;
@@ -16,8 +17,8 @@ pub async fn run(ctx: &Ctx, a: TokenArgs) -> CliResult {
     let o = auth.token(want).await?;
     let e = &o.entry;
     match a.format {
-        TokenFormat::Raw => println!("{}", e.access_token),
-        TokenFormat::Header => println!("Authorization: Bearer {}", e.access_token),
+        TokenFormat::Raw => line(&e.access_token),
+        TokenFormat::Header => line(format!("Authorization: Bearer {}", e.access_token)),
         TokenFormat::Json => {
             let (header, claims) = decode_jwt(&e.access_token)
                 .unwrap_or((serde_json::Value::Null, serde_json::Value::Null));
@@ -39,11 +40,7 @@ pub async fn run(ctx: &Ctx, a: TokenArgs) -> CliResult {
                 "claims_unverified": claims,
                 "note": "header and claims are decoded locally and NOT verified",
             });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string())
-            );
+            line(serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()))
         }
     }
-    Ok(())
 }

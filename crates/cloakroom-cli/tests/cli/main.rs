@@ -16,6 +16,7 @@ mod dev;
 mod fault;
 mod health;
 mod oracle;
+mod papercuts;
 mod realm;
 mod resource;
 mod roundtrip;

@@ -284,3 +284,63 @@ fn other_kinds() {
     let realms: Value = env.json(&["get", "realms", &realm.name]);
     assert_eq!(realms["realm"], realm.name.as_str());
 }
+
+#[test]
+fn usernames_are_found_whatever_their_case_and_o_is_output() {
+    let env = Env::new();
+    let realm = env.realm("ux");
+    let r = ["--realm", realm.name.as_str()];
+    env.ok(&[r[0], r[1], "create", "users", "-s", "username=bob"]);
+    let u = env.json(&[r[0], r[1], "get", "users", "Bob"]);
+    assert_eq!(u["username"], "bob");
+    env.ok(&[
+        r[0],
+        r[1],
+        "update",
+        "users",
+        "BOB",
+        "-s",
+        "firstName=Bobby",
+    ]);
+    // `-o` is `--output`, before or after the command.
+    env.admin()
+        .args([r[0], r[1], "get", "users", "bob", "-o", "yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("firstName: Bobby"));
+    env.admin()
+        .args([
+            "-o", "csv", r[0], r[1], "get", "users", "--fields", "username",
+        ])
+        .assert()
+        .success()
+        .stdout("username\r\nbob\r\n");
+    env.admin()
+        .args(["-o", "jsn", "get", "realms"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`jsn` is not an output format"));
+    // Groups by name at any depth, roles of a client by clientId, unknown clients: 4.
+    env.ok(&[r[0], r[1], "create", "groups", "-s", "name=eng"]);
+    let eng = env.json(&[r[0], r[1], "get", "groups", "eng"]);
+    env.ok(&[
+        "api",
+        "POST",
+        &format!(
+            "/admin/realms/{}/groups/{}/children",
+            realm.name,
+            eng["id"].as_str().unwrap()
+        ),
+        "--data",
+        r#"{"name":"sre"}"#,
+    ]);
+    assert_eq!(
+        env.json(&[r[0], r[1], "get", "groups", "sre"])["path"],
+        "/eng/sre"
+    );
+    env.admin()
+        .args([r[0], r[1], "get", "roles", "--client", "no-such-client"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no client `no-such-client`"));
+}

@@ -7,6 +7,7 @@
 
 use std::process::Output;
 
+use predicates::prelude::*;
 use serde_json::{Value, json};
 
 use crate::support::{Env, assert_success};
@@ -113,7 +114,7 @@ fn verbose_output_of_the_main_flows_holds_no_secret() {
 
     // The refresh token from alice's cache file (it lives there, mode 0600, and nowhere else).
     let cache: Value = serde_json::from_str(
-        &std::fs::read_to_string(alice.config_dir().join("tokens/default.json")).unwrap(),
+        &std::fs::read_to_string(crate::token::session_file(alice.config_dir())).unwrap(),
     )
     .unwrap();
     let refresh = find_string(&cache, "refresh_token").expect("a refresh token in the cache");
@@ -234,4 +235,94 @@ fn find_string(v: &Value, key: &str) -> Option<String> {
         Value::Array(a) => a.iter().find_map(|x| find_string(x, key)),
         _ => None,
     }
+}
+
+/// Reads one HTTP request head from `stream` and answers 401 `invalid_grant`.
+fn refuse_token_request(mut stream: std::net::TcpStream) -> String {
+    use std::io::{Read, Write};
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let body = r#"{"error":"invalid_grant","error_description":"refused by the test"}"#;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    String::from_utf8_lossy(&head).to_lowercase()
+}
+
+/// `--header` and Cloudflare Access's CF_ACCESS_CLIENT_ID/SECRET reach the server on every
+/// request (here the token request, seen by a loopback listener, since Keycloak cannot show
+/// what it received), and the values never appear in the output.
+#[test]
+fn extra_headers_and_cloudflare_access_are_sent_and_never_printed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let head = refuse_token_request(stream);
+            sink.lock().unwrap().push(head);
+        }
+    });
+    let env = Env::new();
+    let cf_secret = "cf-Secret-4471-plugh";
+    let out = traced(env.bare())
+        .args(["--server", &url, "--user", "someone", "--no-cache"])
+        .args(["--header", "X-Env: staging-42", "token"])
+        .env("CLOAKROOM_PASSWORD", PASSWORD)
+        .env("CF_ACCESS_CLIENT_ID", "cf-id-1.access")
+        .env("CF_ACCESS_CLIENT_SECRET", cf_secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let heads = seen.lock().unwrap().clone();
+    let head = heads
+        .first()
+        .expect("the token request reached the listener");
+    assert!(
+        head.starts_with("post /realms/master/protocol/openid-connect/token"),
+        "{head}"
+    );
+    assert!(head.contains("x-env: staging-42"), "{head}");
+    assert!(
+        head.contains("cf-access-client-id: cf-id-1.access"),
+        "{head}"
+    );
+    assert!(head.contains(&format!(
+        "cf-access-client-secret: {}",
+        cf_secret.to_lowercase()
+    )));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in [cf_secret, "staging-42", PASSWORD] {
+        assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+    }
+    // Half a Cloudflare pair, or a header without a colon: usage errors naming no value.
+    env.bare()
+        .args(["--server", &url, "--user", "someone", "token"])
+        .env("CF_ACCESS_CLIENT_ID", "cf-id-1.access")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("needs both CF_ACCESS_CLIENT_ID"));
+    env.bare()
+        .args([
+            "--server",
+            &url,
+            "--header",
+            "no-colon-secretvalue",
+            "token",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--header takes NAME:VALUE"))
+        .stderr(predicates::str::contains("secretvalue").not());
 }

@@ -5,6 +5,17 @@ use serde_json::Value;
 
 use crate::support::{Env, cloakroom_bin};
 
+/// The one session file of the default profile (one file per server, realm, client and user).
+pub fn session_file(config_dir: &std::path::Path) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(config_dir.join("tokens/default"))
+        .expect("a session folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().expect("one")
+}
+
 /// An environment logged in (password grant) as `user` of a fresh realm.
 fn user_cmd(env: &Env, realm: &str, user: &str) -> assert_cmd::Command {
     let mut c = env.bare();
@@ -40,7 +51,7 @@ fn token_password_grant_formats_and_cache() {
     let raw = String::from_utf8(out.stdout).unwrap();
     assert_eq!(raw.trim().split('.').count(), 3, "{raw}");
     // The cache is private.
-    let cache = env.config_dir().join("tokens/default.json");
+    let cache = session_file(env.config_dir());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -115,9 +126,11 @@ fn token_failures() {
         .arg("token")
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(
-            "no password available for user `bob`",
-        ));
+        .stderr(predicate::str::contains(format!(
+            "not logged in as `bob` in realm `{}` through client `admin-cli`",
+            realm.name
+        )))
+        .stderr(predicate::str::contains("no password is available"));
     // Missing realm: Keycloak answers 404 on the token endpoint, which is an auth failure.
     user_cmd(&env, "no-such-realm-xyz", "bob")
         .arg("token")
@@ -205,7 +218,7 @@ fn parallel_invocations_refresh_once() {
         .assert()
         .success();
     // Expire the cached access token (the refresh token stays good).
-    let cache = env.config_dir().join("tokens/default.json");
+    let cache = session_file(env.config_dir());
     let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
     entry["expires_at"] = Value::from(1u64);
     std::fs::write(&cache, serde_json::to_vec(&entry).unwrap()).unwrap();
@@ -356,7 +369,7 @@ fn auth_code_pkce_login_with_loopback_redirect() {
         .success()
         .stderr(predicate::str::contains("token cache hit"));
     // An admin command cannot start a browser login on its own: expired → 3, never a hang.
-    let cache = env.config_dir().join("tokens/default.json");
+    let cache = session_file(env.config_dir());
     let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
     entry["expires_at"] = Value::from(1u64);
     entry["refresh_token"] = Value::from("not-a-valid-refresh-token");
@@ -374,7 +387,10 @@ fn auth_code_pkce_login_with_loopback_redirect() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
-            "cannot be renewed without a person",
+            "Keycloak refused to renew the session",
+        ))
+        .stderr(predicate::str::contains(
+            "auth-code login cannot be renewed without a person",
         ));
 }
 

@@ -183,6 +183,30 @@ impl RealmHandle {
     }
 }
 
+impl GroupsHandle {
+    /// The first group, at any depth, named exactly `name` (Keycloak answers a search with the
+    /// matching groups nested under their top-level ancestors). Use
+    /// [`RealmHandle::find_group_by_path`] when names repeat under different parents.
+    pub async fn find_by_name(&self, name: &str) -> Result<Option<GroupRepresentation>> {
+        let found = self.list().search(name).exact(true).send().await?;
+        Ok(first_named(found, name))
+    }
+}
+
+/// Depth-first search of a group tree for a group called `name`.
+fn first_named(groups: Vec<GroupRepresentation>, name: &str) -> Option<GroupRepresentation> {
+    let mut stack: Vec<GroupRepresentation> = groups.into_iter().rev().collect();
+    while let Some(mut g) = stack.pop() {
+        if g.name.as_deref() == Some(name) {
+            return Some(g);
+        }
+        if let Some(sub) = g.sub_groups.take() {
+            stack.extend(sub.into_iter().rev());
+        }
+    }
+    None
+}
+
 impl RolesHandle {
     /// The realm role with this name, or `None`.
     pub async fn find(&self, name: &str) -> Result<Option<RoleRepresentation>> {
@@ -388,6 +412,24 @@ mod tests {
         let mut t = json!([1]);
         merge_patch(&mut t, &json!({"x": 1}));
         assert_eq!(t, json!({"x": 1}));
+    }
+
+    #[test]
+    fn group_names_are_found_at_any_depth() {
+        let tree: Vec<GroupRepresentation> = serde_json::from_value(json!([
+            {"name": "eng", "subGroups": [{"name": "ops", "id": "1"}]},
+            {"name": "ops", "id": "2"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            first_named(tree.clone(), "ops").unwrap().id.as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            first_named(tree.clone(), "eng").unwrap().name.as_deref(),
+            Some("eng")
+        );
+        assert!(first_named(tree, "nope").is_none());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! total. [`pages`] walks them until a short page, lazily, as a stream. Items created or deleted
 //! while a listing runs can shift the offsets, so a concurrent writer may cause an item to be
 //! skipped or seen twice; sort by a stable key and de-duplicate if that matters.
+//!
+//! An endpoint that ignores `first` would answer its first page forever; when a later page
+//! starts with the same item as the page before it, the walk stops with a warning.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,22 +25,30 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Streams all items of a paged listing. `fetch(first, max)` gets one page.
 pub fn pages<T, F, Fut>(page_size: u32, fetch: F) -> Pages<T>
 where
-    T: Send + 'static,
+    T: PartialEq + Clone + Send + 'static,
     F: FnMut(u32, u32) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<T>>> + Send + 'static,
 {
     let size = page_size.max(1);
-    let state = (fetch, 0u32, false);
-    let s = stream::try_unfold(state, move |(mut fetch, first, done)| async move {
+    let state = (fetch, 0u32, false, None::<T>);
+    let s = stream::try_unfold(state, move |(mut fetch, first, done, head)| async move {
         if done {
             return Ok::<_, crate::Error>(None);
         }
         let page = fetch(first, size).await?;
+        if first > 0 && !page.is_empty() && page.first() == head.as_ref() {
+            tracing::warn!(
+                first,
+                "the server ignored `first` and repeated a page; stopping"
+            );
+            return Ok(None);
+        }
         let n = page.len() as u32;
         let next_done = n < size;
+        let next_head = page.first().cloned();
         Ok(Some((
             stream::iter(page.into_iter().map(Ok)),
-            (fetch, first.saturating_add(n), next_done),
+            (fetch, first.saturating_add(n), next_done, next_head),
         )))
     })
     .try_flatten();
@@ -82,5 +93,19 @@ mod tests {
         }))
         .await;
         assert!(err.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_ignores_first_is_walked_once() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let c = calls.clone();
+        let all: Vec<u32> = collect_all(pages(3, move |_first, max| {
+            c.fetch_add(1, Ordering::SeqCst);
+            async move { Ok((0..max).collect()) }
+        }))
+        .await
+        .unwrap();
+        assert_eq!(all, [0, 1, 2]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

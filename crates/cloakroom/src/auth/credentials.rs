@@ -55,6 +55,11 @@ impl fmt::Debug for Otp {
 pub type TokenFuture = Pin<Box<dyn Future<Output = Result<Secret>> + Send>>;
 
 /// A caller-supplied source of access tokens, asked again whenever Keycloak rejects the last one.
+///
+/// When it fails with its own error type, return
+/// [`Error::token_provider(e)`](crate::Error::token_provider): the call then fails with
+/// [`Error::TokenProvider`](crate::Error::TokenProvider), whose source is `e` (downcast it to
+/// get it back).
 #[derive(Clone)]
 pub struct TokenProvider(pub(crate) Arc<dyn Fn() -> TokenFuture + Send + Sync>);
 
