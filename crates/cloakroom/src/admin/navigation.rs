@@ -16,9 +16,25 @@ impl Client {
     pub fn realm(&self, name: impl Into<String>) -> RealmHandle {
         RealmHandle::new(self.clone(), name)
     }
+
+    /// The server's own information: version, enabled features, providers, themes.
+    pub fn server_info(&self) -> ServerInfoHandle {
+        ServerInfoHandle::new(self.clone())
+    }
 }
 
 impl RealmHandle {
+    /// The realm's user-storage (user federation, e.g. LDAP) providers: sync, unlink, remove
+    /// imported users.
+    pub fn user_storage(&self) -> UserStorageHandle {
+        UserStorageHandle::new(self.client.clone(), self.realm.clone())
+    }
+
+    /// The admin console's endpoints of this realm (whoami).
+    pub fn admin_console(&self) -> AdminConsoleHandle {
+        AdminConsoleHandle::new(self.client.clone(), self.realm.clone())
+    }
+
     /// The realm's admin events.
     pub fn admin_events(&self) -> AdminEventsHandle {
         AdminEventsHandle::new(self.client.clone(), self.realm.clone())

@@ -6,7 +6,6 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use cloakroom::generated::UserStorageHandle;
 use cloakroom::generated::models::{
     ComponentRepresentation, SynchronizationResult, TestLdapConnectionRepresentation,
 };
@@ -162,7 +161,7 @@ async fn ldap_federation_end_to_end() {
     let kc = admin();
     let l = ldap();
     let realm = create_realm(&kc, "ldap", json!({})).await;
-    let storage = UserStorageHandle::new(kc.clone(), &realm);
+    let storage = kc.realm(&realm).user_storage();
 
     let t = Instant::now();
     let id = create_ldap_component(&kc, &realm, &l).await;
@@ -277,7 +276,9 @@ async fn group_mapper_sync(kc: &Client, realm: &str, ldap_id: &str, l: &Ldap) {
     let r = kc.realm(realm);
     let mapper_id = r.components().create(&mapper).send().await.unwrap();
     let t = Instant::now();
-    let res = UserStorageHandle::new(kc.clone(), realm)
+    let res = kc
+        .realm(realm)
+        .user_storage()
         .sync_mapper(ldap_id, &mapper_id)
         .direction("fedToKeycloak")
         .send()

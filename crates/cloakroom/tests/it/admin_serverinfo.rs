@@ -1,8 +1,8 @@
 //! Served admin endpoints that Keycloak's OpenAPI document leaves out (typed from
 //! spec/cloakroom-supplement.json): server info, cache clearing and the console's whoami.
 
+use cloakroom::generated::AdminConsoleHandle;
 use cloakroom::generated::models::ClientRepresentation;
-use cloakroom::generated::{AdminConsoleHandle, ServerInfoHandle};
 use cloakroom::{ClientAuth, Credentials};
 use serde_json::json;
 
@@ -12,11 +12,7 @@ use crate::support::kc::{admin, builder, create_realm, delete_realm, user};
 async fn server_info_names_the_version_and_features() {
     let kc = admin();
     // python-keycloak's `get_server_info()`: one typed call.
-    let info = ServerInfoHandle::new(kc.clone())
-        .get()
-        .send()
-        .await
-        .unwrap();
+    let info = kc.server_info().get().send().await.unwrap();
 
     let system = info.system_info.as_ref().expect("systemInfo");
     assert_eq!(system.version.as_deref(), Some("26.7.3"));
@@ -139,7 +135,9 @@ async fn console_whoami_names_the_admin_and_their_roles() {
     assert_eq!(me.extra, serde_json::Map::new());
 
     // The admin-cli token of the bootstrap admin is refused, as the server says.
-    let e = AdminConsoleHandle::new(kc.clone(), "master")
+    let e = kc
+        .realm("master")
+        .admin_console()
         .whoami()
         .send()
         .await
