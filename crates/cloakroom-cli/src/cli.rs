@@ -402,9 +402,9 @@ pub struct ExportArgs {
     pub no_users: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct ApplyArgs {
-    /// The realm file (JSON or YAML), e.g. from `realm export`.
+    /// The realm file (JSON or YAML), e.g. from `realm export` or Keycloak's own export.
     pub file: PathBuf,
     /// Print what would change, change nothing.
     #[arg(long)]
@@ -415,6 +415,14 @@ pub struct ApplyArgs {
     /// Apply into this realm instead of the one named in the file.
     #[arg(long = "into", value_name = "REALM")]
     pub into: Option<String>,
+    /// Succeed even when parts of the document cannot be applied (they are listed as
+    /// `not applied` either way).
+    #[arg(long)]
+    pub allow_unsupported: bool,
+    /// Also set the passwords the document states for users that already exist (by default a
+    /// password is set only when the user is created, so password history is not tripped).
+    #[arg(long)]
+    pub reset_passwords: bool,
 }
 
 #[derive(Args, Debug)]
