@@ -159,3 +159,228 @@ fn keycloak_made_export_applies_into_a_new_realm_on_the_same_server() {
     drop(dst);
     drop(src);
 }
+
+/// Applies `doc` to the existing realm, then checks that a plan right after has nothing to do.
+fn apply_then_nothing_to_do(env: &Env, realm: &str, doc: &Value, extra: &[&str]) -> Value {
+    let f = write(env, &format!("{}.json", unique("doc")), doc);
+    let first = apply(env, &f, realm, extra);
+    assert_eq!(first["failed"], 0, "{first:#}");
+    let mut plan_args = vec!["--plan"];
+    plan_args.extend_from_slice(extra);
+    let plan = apply(env, &f, realm, &plan_args);
+    assert_eq!(
+        cuf(&plan),
+        (0, 0, 0),
+        "the plan after apply is empty: {plan:#}"
+    );
+    first
+}
+
+#[test]
+fn required_actions_are_registered_enabled_prioritised_and_configured() {
+    let env = Env::new();
+    let r = env.realm("reqact");
+    let doc = json!({"realm": r.name, "requiredActions": [
+        {"alias": "TERMS_AND_CONDITIONS", "name": "Terms and Conditions",
+         "providerId": "TERMS_AND_CONDITIONS", "enabled": true, "defaultAction": true,
+         "priority": 5, "config": {}},
+        {"alias": "UPDATE_PROFILE", "name": "Update Profile", "providerId": "UPDATE_PROFILE",
+         "enabled": false, "defaultAction": false, "priority": 90, "config": {}},
+    ]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let all = get(&env, &r.name, "/authentication/required-actions");
+    let find = |a: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["alias"] == a)
+            .cloned()
+    };
+    let terms = find("TERMS_AND_CONDITIONS").expect("registered");
+    assert_eq!(
+        (terms["enabled"].clone(), terms["defaultAction"].clone()),
+        (json!(true), json!(true))
+    );
+    let up = find("UPDATE_PROFILE").unwrap();
+    assert_eq!(up["enabled"], false);
+    assert_eq!(up["priority"], 90);
+}
+
+#[test]
+fn components_with_sub_components_and_masked_secrets() {
+    let env = Env::new();
+    let r = env.realm("comp");
+    let ldap = json!({"name": "corp-ldap", "providerId": "ldap", "config": {
+        "enabled": ["false"], "vendor": ["other"], "editMode": ["READ_ONLY"],
+        "connectionUrl": ["ldap://127.0.0.1:1389"], "usersDn": ["ou=people,dc=example,dc=org"],
+        "bindDn": ["cn=admin,dc=example,dc=org"], "bindCredential": ["s3cret"],
+        "usernameLDAPAttribute": ["uid"], "rdnLDAPAttribute": ["uid"],
+        "uuidLDAPAttribute": ["entryUUID"], "userObjectClasses": ["inetOrgPerson"],
+        "authType": ["simple"], "priority": ["1"]},
+        "subComponents": {"org.keycloak.storage.ldap.mappers.LDAPStorageMapper": [
+            {"name": "dept", "providerId": "user-attribute-ldap-mapper", "config": {
+                "ldap.attribute": ["departmentNumber"], "user.model.attribute": ["dept"],
+                "read.only": ["true"], "always.read.value.from.ldap": ["false"],
+                "is.mandatory.in.ldap": ["false"]}}]}});
+    let key = json!({"name": "extra-rsa", "providerId": "rsa-generated",
+        "config": {"priority": ["42"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"]}});
+    let doc = json!({"realm": r.name, "components": {
+        "org.keycloak.storage.UserStorageProvider": [ldap],
+        "org.keycloak.keys.KeyProvider": [key]}});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let comps = get(&env, &r.name, "/components");
+    let by = |n: &str| {
+        comps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    let l = by("corp-ldap");
+    assert_eq!(
+        l["config"]["bindCredential"][0], "**********",
+        "masked by the server"
+    );
+    assert_eq!(by("dept")["parentId"], l["id"]);
+    assert_eq!(by("extra-rsa")["config"]["priority"][0], "42");
+    // A change of one field of the sub-component is applied in place.
+    let mut doc2 = doc.clone();
+    doc2["components"]["org.keycloak.storage.UserStorageProvider"][0]["subComponents"]["org.keycloak.storage.ldap.mappers.LDAPStorageMapper"]
+        [0]["config"]["ldap.attribute"] = json!(["ou"]);
+    apply_then_nothing_to_do(&env, &r.name, &doc2, &[]);
+    let comps = get(&env, &r.name, "/components");
+    let dept = comps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dept")
+        .unwrap();
+    assert_eq!(dept["config"]["ldap.attribute"][0], "ou");
+}
+
+#[test]
+fn default_groups_default_scopes_and_scope_mappings() {
+    let env = Env::new();
+    let r = env.realm("links");
+    let doc = json!({"realm": r.name,
+        "roles": {"realm": [{"name": "viewer"}], "client": {"api": [{"name": "read"}]}},
+        "groups": [{"name": "everyone"}],
+        "clients": [{"clientId": "api", "bearerOnly": true}, {"clientId": "web", "publicClient": true,
+            "fullScopeAllowed": false}],
+        "clientScopes": [{"name": "extra", "protocol": "openid-connect"}],
+        "defaultGroups": ["/everyone"],
+        "defaultDefaultClientScopes": ["extra", "profile", "email", "roles", "web-origins", "acr", "basic"],
+        "scopeMappings": [{"client": "web", "roles": ["viewer"]}],
+        "clientScopeMappings": {"api": [{"client": "web", "roles": ["read"]},
+                                        {"clientScope": "extra", "roles": ["read"]}]}});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert_eq!(
+        get(&env, &r.name, "/default-groups")[0]["path"],
+        "/everyone"
+    );
+    let scopes = get(&env, &r.name, "/default-default-client-scopes");
+    assert!(
+        scopes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "extra"),
+        "{scopes}"
+    );
+    let web = get(&env, &r.name, "/clients?clientId=web")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = get(&env, &r.name, "/clients?clientId=api")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get(
+            &env,
+            &r.name,
+            &format!("/clients/{web}/scope-mappings/realm")
+        )[0]["name"],
+        "viewer"
+    );
+    assert_eq!(
+        get(
+            &env,
+            &r.name,
+            &format!("/clients/{web}/scope-mappings/clients/{api}")
+        )[0]["name"],
+        "read"
+    );
+}
+
+#[test]
+fn realm_attributes_events_and_users_default_role_and_credentials() {
+    let env = Env::new();
+    let r = env.realm("usr");
+    let b = format!("/admin/realms/{}", r.name);
+    env.ok(&[
+        "api",
+        "PUT",
+        &b,
+        "--data",
+        &json!({"attributes": {"keep": "me"}}).to_string(),
+    ]);
+    let doc = json!({"realm": r.name, "attributes": {"team": "blue"},
+        "eventsEnabled": true, "enabledEventTypes": ["LOGIN", "LOGIN_ERROR"],
+        "roles": {"realm": [{"name": "staff"}]},
+        "users": [{"username": "dora", "enabled": true, "email": "dora@example.test",
+            "firstName": "Dora", "lastName": "D", "realmRoles": ["staff"],
+            "credentials": [{"type": "password", "value": "Pw-dora-1", "temporary": false}]}]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let realm = get(&env, &r.name, "");
+    assert_eq!(
+        realm["attributes"]["keep"], "me",
+        "attributes merged key by key"
+    );
+    assert_eq!(realm["attributes"]["team"], "blue");
+    let events = get(&env, &r.name, "/events/config");
+    assert_eq!(events["eventsEnabled"], true, "{events}");
+    let id = get(&env, &r.name, "/users?username=dora&exact=true")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roles: Vec<String> = get(&env, &r.name, &format!("/users/{id}/role-mappings/realm"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(roles.contains(&"staff".to_owned()), "{roles:?}");
+    assert!(
+        roles.iter().any(|n| n.starts_with("default-roles-")),
+        "default role kept: {roles:?}"
+    );
+    let creds = get(&env, &r.name, &format!("/users/{id}/credentials"));
+    assert_eq!(creds[0]["type"], "password", "password set on create");
+    // On update a password is set only with --reset-passwords; OTP is reported, not dropped.
+    let mut doc2 = doc.clone();
+    doc2["users"][0]["credentials"] = json!([
+        {"type": "password", "value": "Pw-dora-2", "temporary": false},
+        {"type": "otp", "secretData": "{}", "credentialData": "{}"}]);
+    let f = write(&env, "u2.json", &doc2);
+    let out = env
+        .admin()
+        .args(["--output", "json", "realm", "apply", &f])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sum["unsupported"], 1, "{sum:#}");
+    let text = sum.to_string();
+    assert!(text.contains("credentials of type otp"), "{text}");
+    assert!(!text.contains("password (reset)"), "{text}");
+    let again = apply(
+        &env,
+        &f,
+        &r.name,
+        &["--allow-unsupported", "--reset-passwords"],
+    );
+    assert!(again.to_string().contains("password (reset)"), "{again:#}");
+}
