@@ -423,6 +423,14 @@ pub struct ApplyArgs {
     /// password is set only when the user is created, so password history is not tripped).
     #[arg(long)]
     pub reset_passwords: bool,
+    /// Delete live objects of these kinds that the document does not name (comma-separated:
+    /// users, groups, clients, clientScopes, roles, identityProviders, organizations). Built-in
+    /// objects are never deleted.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub prune: Vec<String>,
+    /// Refuse to delete more than this many objects (nothing is changed then).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_deletes: usize,
 }
 
 #[derive(Args, Debug)]

@@ -384,3 +384,83 @@ fn realm_attributes_events_and_users_default_role_and_credentials() {
     );
     assert!(again.to_string().contains("password (reset)"), "{again:#}");
 }
+
+#[test]
+fn prune_deletes_what_the_document_does_not_name_within_the_cap() {
+    let env = Env::new();
+    let r = env.realm("prune");
+    let b = format!("/admin/realms/{}", r.name);
+    for u in ["keep1", "drop1", "drop2"] {
+        r.user(u, "Pw-prune-1");
+    }
+    for g in ["kept", "gone"] {
+        env.ok(&[
+            "api",
+            "POST",
+            &format!("{b}/groups"),
+            "--data",
+            &json!({"name": g}).to_string(),
+        ]);
+    }
+    env.ok(&[
+        "api",
+        "POST",
+        &format!("{b}/clients"),
+        "--data",
+        &json!({"clientId": "old-app", "publicClient": true}).to_string(),
+    ]);
+    let doc = json!({"realm": r.name, "users": [{"username": "keep1"}],
+        "groups": [{"name": "kept"}], "clients": []});
+    let f = write(&env, "prune.json", &doc);
+    let prune = ["--prune", "users,groups,clients"];
+    // Over the cap: refused, nothing changed.
+    let out = env
+        .admin()
+        .args([
+            "realm",
+            "apply",
+            &f,
+            prune[0],
+            prune[1],
+            "--max-deletes",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would delete 4 objects"));
+    assert_eq!(get(&env, &r.name, "/users/count"), json!(3));
+    // The plan shows every delete; built-in clients are not among them.
+    let plan = env.ok(&["realm", "apply", &f, prune[0], prune[1], "--plan"]);
+    for line in [
+        "- users/drop1",
+        "- users/drop2",
+        "- groups//gone",
+        "- clients/old-app",
+    ] {
+        assert!(plan.contains(line), "{line} in:\n{plan}");
+    }
+    assert!(!plan.contains("clients/account"), "{plan}");
+    let done = apply(&env, &f, &r.name, &prune);
+    assert_eq!(done["deleted"], 4, "{done:#}");
+    assert_eq!(get(&env, &r.name, "/users/count"), json!(1));
+    assert!(
+        get(&env, &r.name, "/clients?clientId=old-app")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !get(&env, &r.name, "/clients?clientId=account")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let again = apply(&env, &f, &r.name, &prune);
+    assert_eq!(again["deleted"], 0, "{again:#}");
+}

@@ -72,6 +72,7 @@ fn desired(doc: &Value) -> super::doc::Sections {
 
 pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
     let (doc, target) = load(&a)?;
+    super::prune::check_kinds(&a.prune)?;
     let want = desired(&doc);
     let (kc, _) = ctx.admin().await?;
     let s = Session::new(&kc, &target);
@@ -80,17 +81,26 @@ pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
         plan: a.plan,
         continue_on_error: a.continue_on_error,
     };
-    if !exists && !a.plan {
-        import(&s, &doc).await?;
-    }
-    let mut run = Run::new(s, opts, exists || !a.plan);
-    run.created_realm = !exists;
     let cx = Cx {
         desired: &want,
         realm: &target,
         reset_passwords: a.reset_passwords,
     };
+    let mut run = Run::new(s, opts, exists);
+    let deletes = match run.plan_deletes(&cx, &a.prune, a.max_deletes).await {
+        Ok(d) => d,
+        Err(e) => {
+            report(ctx, &run, &summary(&run, &[]))?;
+            return Err(e);
+        }
+    };
+    if !exists && !a.plan {
+        import(&run.s, &doc).await?;
+        run.exists = true;
+    }
+    run.created_realm = !exists;
     run.all(&cx).await;
+    run.deletes(deletes).await;
     let mut objs = objects(&want);
     for o in objs.iter_mut().filter(|o| o.0 == "realm") {
         o.1 = target.clone();
@@ -186,6 +196,9 @@ fn report(ctx: &Ctx, run: &Run, sum: &Value) -> CliResult {
         "realm `{}`: {verb} create {}, update {}, {} unchanged, {} failed",
         run.s.realm, sum["created"], sum["updated"], sum["unchanged"], sum["failed"]
     );
+    if sum["deleted"] != 0 {
+        line.push_str(&format!(", {} deleted", sum["deleted"]));
+    }
     if sum["unsupported"] != 0 {
         line.push_str(&format!(", {} not fully applied", sum["unsupported"]));
     }

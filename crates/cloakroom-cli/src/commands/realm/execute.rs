@@ -27,6 +27,12 @@ pub struct Options {
     pub continue_on_error: bool,
 }
 
+/// Deletes planned before anything runs, executed after everything else.
+#[derive(Default)]
+pub struct Deletes {
+    pub changes: Vec<Change>,
+}
+
 pub struct Run {
     pub s: Session,
     pub opts: Options,
@@ -54,6 +60,45 @@ impl Run {
             stop: None,
             not_attempted: BTreeSet::new(),
             created_realm: false,
+        }
+    }
+
+    /// Plans `--prune` deletes from the live realm as it is now; more than `max` is an error
+    /// before anything changes.
+    pub async fn plan_deletes(
+        &mut self,
+        cx: &Cx<'_>,
+        kinds: &[String],
+        max: usize,
+    ) -> CliResult<Deletes> {
+        if kinds.is_empty() || !self.exists {
+            return Ok(Deletes::default());
+        }
+        let kc = self.s.kc.clone();
+        let mut live = Live::new(&kc, &self.s.realm, false);
+        let changes = super::prune::plan(cx, kinds, &mut live).await?;
+        if changes.len() > max {
+            self.changes.extend(changes.iter().cloned());
+            return Err(CliError::usage(format!(
+                "--prune would delete {} objects, more than --max-deletes {max}; nothing was changed",
+                changes.len()
+            )));
+        }
+        Ok(Deletes { changes })
+    }
+
+    /// Runs the planned deletes (after everything else).
+    pub async fn deletes(&mut self, d: Deletes) {
+        for mut c in d.changes {
+            if self.stop.is_some() {
+                self.not_attempted
+                    .insert((c.section.clone(), c.key.clone()));
+                continue;
+            }
+            if !self.opts.plan {
+                self.execute(&mut c).await;
+            }
+            self.changes.push(c);
         }
     }
 
@@ -190,6 +235,16 @@ pub fn summary(run: &Run, objects: &[(String, String)]) -> Value {
         };
         counts.add(outcome);
     }
+    for c in merged
+        .iter()
+        .filter(|c| !objects.contains(&(c.section.clone(), c.key.clone())))
+    {
+        match c.action {
+            Action::Delete => counts.deleted += 1,
+            Action::Failed => counts.failed += 1,
+            _ => {}
+        }
+    }
     let actions: Vec<Value> = merged
         .iter()
         .filter(|c| c.action != Action::Unchanged || !c.unsupported.is_empty())
@@ -204,6 +259,7 @@ pub fn summary(run: &Run, objects: &[(String, String)]) -> Value {
         "unchanged": counts.unchanged,
         "failed": counts.failed,
         "unsupported": counts.unsupported,
+        "deleted": counts.deleted,
         "notAttempted": not_attempted,
         "actions": actions,
     })

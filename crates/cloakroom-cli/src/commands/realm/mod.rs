@@ -17,6 +17,7 @@ mod fuzz;
 mod kinds;
 mod ops;
 mod plan;
+mod prune;
 mod resolve;
 mod session;
 mod snapshot;

@@ -13,8 +13,6 @@ pub enum Action {
     Create,
     /// Part of the object cannot be applied (listed in `fields`).
     Unsupported,
-    /// Used by pruning.
-    #[allow(dead_code)]
     Delete,
     Failed,
 }
