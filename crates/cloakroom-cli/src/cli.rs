@@ -445,6 +445,10 @@ pub struct DiffArgs {
     /// Ignore fields present on one side only (values a server fills in by default).
     #[arg(long)]
     pub ignore_defaults: bool,
+    /// Compare only what the first document names: objects and fields only in the second (such
+    /// as everything a partial file leaves out of a live realm) are not differences.
+    #[arg(long)]
+    pub declared_only: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -178,12 +178,38 @@ async fn load(ctx: &Ctx, src: &str) -> CliResult<Value> {
     }
 }
 
+/// Keeps only differences in what the first document names: no objects or fields that only
+/// the second has.
+pub fn declared_only(diffs: Vec<Value>) -> Vec<Value> {
+    diffs
+        .into_iter()
+        .filter(|d| d["change"] != "added")
+        .filter_map(|mut d| {
+            if d["change"] != "changed" {
+                return Some(d);
+            }
+            let kept: Vec<Value> = d["fields"]
+                .as_array()
+                .map(|f| f.iter().filter(|x| !x["a"].is_null()).cloned().collect())
+                .unwrap_or_default();
+            if kept.is_empty() {
+                return None;
+            }
+            d["fields"] = Value::Array(kept);
+            Some(d)
+        })
+        .collect()
+}
+
 pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
     let da = load(ctx, &a.a).await?;
     let db = load(ctx, &a.b).await?;
     let mut diffs = diff(&da, &db);
     if a.ignore_defaults {
         diffs = drop_one_sided_fields(diffs);
+    }
+    if a.declared_only {
+        diffs = declared_only(diffs);
     }
     match ctx.out.format {
         OutputFormat::Json | OutputFormat::Yaml if ctx.out.explicit => ctx.out.print(
@@ -213,6 +239,17 @@ pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_only_ignores_what_the_first_document_leaves_out() {
+        let a = json!({"realm": "r", "clients": [{"clientId": "app", "enabled": true}]});
+        let b = json!({"realm": "r", "displayName": "x",
+            "clients": [{"clientId": "app", "enabled": false, "extra": 1}, {"clientId": "other"}]});
+        let d = declared_only(diff(&a, &b));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0]["key"], "app");
+        assert_eq!(d[0]["fields"].as_array().unwrap().len(), 1);
+    }
 
     #[test]
     fn diff_matches_by_natural_keys() {

@@ -156,6 +156,19 @@ pub fn same(a: &Value, b: &Value) -> bool {
 
 /// Fields of `desired` whose value differs from `live` (absent in `live` counts as different).
 pub fn changed_fields(desired: &Value, live: &Value, prefix: &str, skip: &[&str]) -> Vec<String> {
+    changed_values(desired, live, prefix, skip)
+        .into_iter()
+        .map(|(p, _, _)| p)
+        .collect()
+}
+
+/// Like [`changed_fields`], with each field's live value (if any) and the document's.
+pub fn changed_values(
+    desired: &Value,
+    live: &Value,
+    prefix: &str,
+    skip: &[&str],
+) -> Vec<(String, Option<Value>, Value)> {
     let mut out = Vec::new();
     if let (Value::Object(d), Value::Object(l)) = (desired, live) {
         for (k, dv) in d {
@@ -169,20 +182,47 @@ pub fn changed_fields(desired: &Value, live: &Value, prefix: &str, skip: &[&str]
             };
             match (dv, l.get(k)) {
                 (Value::Object(_), Some(lv @ Value::Object(_))) => {
-                    out.extend(changed_fields(dv, lv, &p, &[]))
+                    out.extend(changed_values(dv, lv, &p, &[]))
                 }
                 (_, Some(lv)) if same(dv, lv) => {}
                 // A secret the server masks is never a difference.
                 (_, _) if masked(dv) || l.get(k).is_some_and(masked) => {}
-                (_, Some(Value::String(s))) if s == MASK => {}
                 (Value::Null, None) => {}
-                _ => out.push(p),
+                (_, lv) => out.push((p, lv.cloned(), dv.clone())),
             }
         }
     } else if !same(desired, live) {
-        out.push(prefix.to_owned());
+        out.push((prefix.to_owned(), Some(live.clone()), desired.clone()));
     }
     out
+}
+
+/// `field: before → after`, with secrets masked and long values shortened.
+pub fn describe(changes: &[(String, Option<Value>, Value)]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|(p, before, after)| {
+            let last = p.rsplit('.').next().unwrap_or(p).to_lowercase();
+            let secret = ["secret", "password", "credential", "privatekey", "token"]
+                .iter()
+                .any(|s| last.contains(s));
+            if secret {
+                return format!("{p}: (secret changed)");
+            }
+            let show = |v: &Value| {
+                let t = v.to_string();
+                if t.chars().count() > 60 {
+                    format!("{}…", t.chars().take(57).collect::<String>())
+                } else {
+                    t
+                }
+            };
+            match before {
+                Some(b) => format!("{p}: {} → {}", show(b), show(after)),
+                None => format!("{p}: (unset) → {}", show(after)),
+            }
+        })
+        .collect()
 }
 
 /// How Keycloak shows a secret it does not reveal.
@@ -460,6 +500,20 @@ mod tests {
         assert!(changed_fields(&d, &l, "", &[]).is_empty());
         let l2 = json!({"a": 2, "b": {"c": [1]}, "s": "y"});
         assert_eq!(changed_fields(&d, &l2, "", &[]), ["a", "b.c"]);
+    }
+
+    #[test]
+    fn descriptions_show_values_and_mask_secrets() {
+        let d = json!({"enabled": false, "secret": "new", "attributes": {"k": "v"}});
+        let l = json!({"enabled": true, "secret": "old"});
+        assert_eq!(
+            describe(&changed_values(&d, &l, "", &[])),
+            [
+                "enabled: true → false",
+                "secret: (secret changed)",
+                "attributes: (unset) → {\"k\":\"v\"}"
+            ]
+        );
     }
 
     #[test]

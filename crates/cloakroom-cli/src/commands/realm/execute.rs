@@ -89,7 +89,12 @@ impl Run {
 
     /// Runs the planned deletes (after everything else).
     pub async fn deletes(&mut self, d: Deletes) {
-        for mut c in d.changes {
+        self.run_changes(d.changes).await;
+    }
+
+    /// Runs changes in order (unless planning only); after a stop the rest are not attempted.
+    async fn run_changes(&mut self, changes: Vec<Change>) {
+        for mut c in changes {
             if self.stop.is_some() {
                 self.not_attempted
                     .insert((c.section.clone(), c.key.clone()));
@@ -153,17 +158,7 @@ impl Run {
             .plan(cx, &have, &live)
             .await
             .map_err(|e| e.context(format!("planning {}", K::NAME)))?;
-        for mut c in planned {
-            if self.stop.is_some() {
-                self.not_attempted
-                    .insert((c.section.clone(), c.key.clone()));
-                continue;
-            }
-            if !self.opts.plan {
-                self.execute(&mut c).await;
-            }
-            self.changes.push(c);
-        }
+        self.run_changes(planned).await;
         Ok(())
     }
 

@@ -125,23 +125,14 @@ pub fn memberships(
     want: &BTreeSet<String>,
     have: &BTreeSet<String>,
 ) {
-    for p in want.difference(have) {
+    let joins = want.difference(have).map(|p| (p, Verb::Put, "join"));
+    let leaves = have.difference(want).map(|p| (p, Verb::Delete, "leave"));
+    for (p, verb, what) in joins.chain(leaves) {
         change.absorb(
             Change::new(&change.section, &change.key, Action::Update)
-                .fields(vec![format!("join {p}")])
+                .fields(vec![format!("{what} {p}")])
                 .op(Op::send(
-                    Verb::Put,
-                    owner.clone().then("/groups/").seg(Seg::Group(p.clone())),
-                    None,
-                )),
-        );
-    }
-    for p in have.difference(want) {
-        change.absorb(
-            Change::new(&change.section, &change.key, Action::Update)
-                .fields(vec![format!("leave {p}")])
-                .op(Op::send(
-                    Verb::Delete,
+                    verb,
                     owner.clone().then("/groups/").seg(Seg::Group(p.clone())),
                     None,
                 )),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::doc::{Sections, changed_fields, without};
+use super::doc::{Sections, changed_values, describe, without};
 use super::plan::{Action, Change, Op, Path};
 use super::snapshot::Live;
 use crate::exit::CliResult;
@@ -70,7 +70,7 @@ pub fn simple(
             Some(body),
         )),
         Some(l) => {
-            let fields = changed_fields(&body, l, "", &[]);
+            let fields = describe(&changed_values(&body, l, "", &[]));
             if fields.is_empty() {
                 Change::new(section, key, Action::Unchanged)
             } else {
