@@ -464,3 +464,56 @@ fn prune_deletes_what_the_document_does_not_name_within_the_cap() {
     let again = apply(&env, &f, &r.name, &prune);
     assert_eq!(again["deleted"], 0, "{again:#}");
 }
+
+#[test]
+fn an_existing_flow_is_changed_in_place() {
+    let env = Env::new();
+    let r = env.realm("flow");
+    let file = env.dir.path().join("flow-export.json");
+    env.ok(&[
+        "realm",
+        "export",
+        &r.name,
+        "--no-users",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let flows = doc["authenticationFlows"].as_array_mut().unwrap();
+    let browser = flows.iter_mut().find(|f| f["alias"] == "browser").unwrap();
+    let spnego = browser["authenticationExecutions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["authenticator"] == "auth-spnego")
+        .unwrap();
+    spnego["requirement"] = json!("ALTERNATIVE");
+    let before = get(&env, &r.name, "/authentication/flows")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == "browser")
+        .unwrap()["id"]
+        .clone();
+    let first = apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert!(
+        first.to_string().contains("auth-spnego: requirement"),
+        "{first:#}"
+    );
+    let execs = get(&env, &r.name, "/authentication/flows/browser/executions");
+    let s = execs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["providerId"] == "auth-spnego")
+        .unwrap();
+    assert_eq!(s["requirement"], "ALTERNATIVE");
+    let after = get(&env, &r.name, "/authentication/flows")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == "browser")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(before, after, "the same flow, changed in place");
+}

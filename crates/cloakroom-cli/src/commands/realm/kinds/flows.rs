@@ -50,16 +50,26 @@ impl Kind for Flows {
                             );
                         }
                     }
-                    if fields.is_empty() {
-                        Change::new(Self::NAME, alias, Action::Unchanged)
-                    } else {
-                        Change::new(Self::NAME, alias, Action::Unchanged).unsupported(vec![
+                    let in_place =
+                        super::flow_update::plan(r, alias, all, &cx.desired["authenticatorConfig"])
+                            .await;
+                    match in_place {
+                        Some((f, ops)) if !f.is_empty() => {
+                            let mut c = Change::new(Self::NAME, alias, Action::Update).fields(f);
+                            c.ops = ops;
+                            c
+                        }
+                        Some(_) if fields.iter().all(|f| is_execution_field(f)) => {
+                            Change::new(Self::NAME, alias, Action::Unchanged)
+                        }
+                        _ if fields.is_empty() => Change::new(Self::NAME, alias, Action::Unchanged),
+                        _ => Change::new(Self::NAME, alias, Action::Unchanged).unsupported(vec![
                             format!(
                                 "flow exists and differs ({}); changing an existing flow is not \
                              supported: delete it to have it re-created",
                                 fields.join(", ")
                             ),
-                        ])
+                        ]),
                     }
                 }
             });
@@ -95,4 +105,9 @@ async fn hidden(r: &Live<'_>, alias: &str) -> bool {
         cloakroom::request::encode_segment(alias)
     );
     r.session.get(&p).await.is_ok()
+}
+
+/// A difference inside a flow's executions (made right in place when the structure matches).
+fn is_execution_field(f: &str) -> bool {
+    f.contains("authenticationExecutions")
 }

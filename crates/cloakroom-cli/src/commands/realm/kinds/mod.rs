@@ -17,6 +17,7 @@ pub mod client_scopes;
 pub mod clients;
 pub mod components;
 pub mod composites;
+pub mod flow_update;
 pub mod flows;
 pub mod groups;
 pub mod identity_providers;
