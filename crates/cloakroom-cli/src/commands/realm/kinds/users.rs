@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::super::doc::{changed_fields, names, without};
+use super::super::doc::{changed_values, describe, names, without};
 use super::super::plan::{Action, Change, Op, Path, Seg, Verb};
 use super::super::snapshot::{Live, strip};
 use super::groups::{memberships, role_mappings};
@@ -90,7 +90,7 @@ fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &st
         Some(l) => {
             let mut ls = l.clone();
             strip(&mut ls);
-            let fields = changed_fields(&body, &ls, "", &[]);
+            let fields = describe(&changed_values(&body, &ls, "", &[]));
             if fields.is_empty() {
                 Change::new(Users::NAME, name, Action::Unchanged)
             } else {
