@@ -517,3 +517,26 @@ fn an_existing_flow_is_changed_in_place() {
         .clone();
     assert_eq!(before, after, "the same flow, changed in place");
 }
+
+#[test]
+fn client_secrets_apply_once_and_never_show() {
+    let env = Env::new();
+    let r = env.realm("secret");
+    let doc = json!({"realm": r.name, "clients": [{"clientId": "svc", "publicClient": false,
+        "serviceAccountsEnabled": true, "secret": "s3cret-value-1"}]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let mut doc2 = doc.clone();
+    doc2["clients"][0]["secret"] = json!("s3cret-value-2");
+    let second = apply_then_nothing_to_do(&env, &r.name, &doc2, &[]);
+    let text = second.to_string();
+    assert!(text.contains("secret: (secret changed)"), "{text}");
+    assert!(!text.contains("s3cret-value"), "{text}");
+    let id = get(&env, &r.name, "/clients?clientId=svc")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get(&env, &r.name, &format!("/clients/{id}/client-secret"))["value"],
+        "s3cret-value-2"
+    );
+}

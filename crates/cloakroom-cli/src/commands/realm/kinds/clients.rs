@@ -26,9 +26,9 @@ impl Kind for Clients {
         let list = live.client_list().await?;
         let mut out = Vec::new();
         for mut c in list {
-            // Authorization settings are compared by `authz`.
+            // The secret stays (a document's secret compares with it; a masked one never
+            // differs); authorization settings are compared by `authz`.
             if let Some(m) = c.as_object_mut() {
-                m.remove("secret");
                 m.remove("registrationAccessToken");
             }
             super::super::snapshot::strip(&mut c);
