@@ -131,7 +131,9 @@ fn keycloak_made_export_applies_into_a_new_realm_on_the_same_server() {
     doc["users"] = json!([{"username": "ann", "enabled": true, "email": "ann@example.test",
         "firstName": "Ann", "lastName": "A", "groups": ["/staff"],
         "clientRoles": {"shop": ["buyer"]},
-        "credentials": [{"type": "password", "value": "pw-Ann-1", "temporary": false}]}]);
+        "credentials": [{"type": "password", "value": "pw-Ann-1", "temporary": false}]},
+        {"username": "service-account-shop", "enabled": true, "serviceAccountClientId": "shop",
+         "clientRoles": {"shop": ["buyer"]}}]);
     let f = write(&env, "km.json", &doc);
     let dst = Realm {
         env: &env,
@@ -156,6 +158,24 @@ fn keycloak_made_export_applies_into_a_new_realm_on_the_same_server() {
     assert_eq!(roles[0]["name"], "buyer", "{roles:#}");
     let groups = get(&env, &dst.name, &format!("/users/{id}/groups"));
     assert_eq!(groups[0]["path"], "/staff");
+    let sa = get(
+        &env,
+        &dst.name,
+        &format!("/clients/{cid}/service-account-user"),
+    );
+    let sa_id = sa["id"].as_str().unwrap();
+    let roles = get(
+        &env,
+        &dst.name,
+        &format!("/users/{sa_id}/role-mappings/clients/{cid}"),
+    );
+    assert_eq!(roles[0]["name"], "buyer", "{roles:#}");
+    // The same file on the source realm (its own ids, an existing realm): nothing to do but
+    // the service account's new role.
+    let on_src = apply(&env, &f, &src.name, &[]);
+    assert_eq!(on_src["failed"], 0, "{on_src:#}");
+    let plan = apply(&env, &f, &src.name, &["--plan"]);
+    assert_eq!(cuf(&plan), (0, 0, 0), "{plan:#}");
     drop(dst);
     drop(src);
 }

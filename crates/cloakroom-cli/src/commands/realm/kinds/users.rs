@@ -21,6 +21,8 @@ const SEPARATE: &[&str] = &[
     "clientRoles",
     "credentials",
     "federatedIdentities",
+    // Not in the user the server sends; the client's service account is found by username.
+    "serviceAccountClientId",
 ];
 
 impl Kind for Users {
@@ -30,10 +32,30 @@ impl Kind for Users {
         if cx.desired["users"].is_empty() {
             return Ok(Keyed::new());
         }
-        let users = live
+        let mut users = live
             .session
             .all("/users", &[("briefRepresentation", "false")])
             .await?;
+        // Keycloak's user list leaves service-account users out; an exact search finds them.
+        for (name, d) in &cx.desired["users"] {
+            if d.get("serviceAccountClientId").is_none()
+                || users.iter().any(|u| u["username"] == name.as_str())
+            {
+                continue;
+            }
+            let found = live
+                .session
+                .all(
+                    "/users",
+                    &[
+                        ("username", name.as_str()),
+                        ("exact", "true"),
+                        ("briefRepresentation", "false"),
+                    ],
+                )
+                .await?;
+            users.extend(found.into_iter().filter(|u| u["username"] == name.as_str()));
+        }
         if users.is_empty() {
             return Ok(Keyed::new());
         }
@@ -70,6 +92,11 @@ impl Kind for Users {
 }
 
 fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &str) -> Change {
+    if live.is_none() && d.get("serviceAccountClientId").is_some() {
+        return Change::new(Users::NAME, name, Action::Unchanged).unsupported(vec![
+            "a service-account user is created with its client (serviceAccountsEnabled)".into(),
+        ]);
+    }
     let owner = Path::lit("/users/").seg(Seg::User(name.to_owned()));
     let body = without(d, SEPARATE);
     let mut c = match live {
