@@ -443,9 +443,9 @@ pub struct ExportArgs {
     pub no_users: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct ApplyArgs {
-    /// The realm file (JSON or YAML), e.g. from `realm export`.
+    /// The realm file (JSON or YAML), e.g. from `realm export` or Keycloak's own export.
     pub file: PathBuf,
     /// Print what would change, change nothing.
     #[arg(long)]
@@ -456,6 +456,22 @@ pub struct ApplyArgs {
     /// Apply into this realm instead of the one named in the file.
     #[arg(long = "into", value_name = "REALM")]
     pub into: Option<String>,
+    /// Succeed even when parts of the document cannot be applied (they are listed as
+    /// `not applied` either way).
+    #[arg(long)]
+    pub allow_unsupported: bool,
+    /// Also set the passwords the document states for users that already exist (by default a
+    /// password is set only when the user is created, so password history is not tripped).
+    #[arg(long)]
+    pub reset_passwords: bool,
+    /// Delete live objects of these kinds that the document does not name (comma-separated:
+    /// users, groups, clients, clientScopes, roles, identityProviders, organizations). Built-in
+    /// objects are never deleted.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub prune: Vec<String>,
+    /// Refuse to delete more than this many objects (nothing is changed then).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_deletes: usize,
 }
 
 #[derive(Args, Debug)]
@@ -470,6 +486,10 @@ pub struct DiffArgs {
     /// Ignore fields present on one side only (values a server fills in by default).
     #[arg(long)]
     pub ignore_defaults: bool,
+    /// Compare only what the first document names: objects and fields only in the second (such
+    /// as everything a partial file leaves out of a live realm) are not differences.
+    #[arg(long)]
+    pub declared_only: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -315,6 +315,7 @@ async fn init(ctx: &Ctx, a: DevInitArgs) -> CliResult {
                 plan: false,
                 continue_on_error: false,
                 into: None,
+                ..Default::default()
             }),
         )
         .await;

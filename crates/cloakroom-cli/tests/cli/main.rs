@@ -11,6 +11,7 @@ mod private;
 mod support;
 
 mod api;
+mod apply_kinds;
 mod config;
 mod dev;
 mod fault;

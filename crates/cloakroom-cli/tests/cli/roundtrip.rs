@@ -139,7 +139,7 @@ fn round_trip<'e>(env: &'e Env, name: &str) -> (Value, Value, Realm<'e>, Realm<'
             continue;
         }
         for f in x["fields"].as_array().unwrap() {
-            if !f["a"].is_null() {
+            if !f["a"].is_null() && !only_default_role_added(f) {
                 lost.push(
                     serde_json::json!({"section": x["section"], "key": x["key"], "field": f}),
                 );
@@ -151,6 +151,25 @@ fn round_trip<'e>(env: &'e Env, name: &str) -> (Value, Value, Realm<'e>, Realm<'
         "{name}: lost or altered in the round trip: {lost:#?}"
     );
     (read(&a), read(&b2), src, dst)
+}
+
+/// Apply keeps the realm's default role on users whose document omits it (Keycloak's own
+/// import of the fixture does not grant it): the one allowed difference in `realmRoles`.
+fn only_default_role_added(f: &Value) -> bool {
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (a, b) = (list(&f["a"]), list(&f["b"]));
+    f["field"] == "realmRoles"
+        && a.iter().all(|r| b.contains(r))
+        && b.iter()
+            .all(|r| a.contains(r) || r.starts_with("default-roles-"))
 }
 
 fn client<'a>(doc: &'a Value, id: &str) -> &'a Value {

@@ -3,150 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::doc::{same, sections};
 use super::snapshot::Live;
 use crate::cli::{DiffArgs, OutputFormat};
 use crate::commands::Ctx;
-use crate::commands::resource::list_all;
 use crate::exit::{CliError, CliResult};
-
-/// Top-level keys that hold collections rather than realm settings.
-pub const COLLECTIONS: &[&str] = &[
-    "roles",
-    "groups",
-    "clients",
-    "clientScopes",
-    "identityProviders",
-    "identityProviderMappers",
-    "authenticationFlows",
-    "authenticatorConfig",
-    "organizations",
-    "users",
-];
-
-pub type Sections = BTreeMap<&'static str, BTreeMap<String, Value>>;
-
-fn keyed(items: Option<&Value>, key: impl Fn(&Value) -> Option<String>) -> BTreeMap<String, Value> {
-    items
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| Some((key(v)?, v.clone())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn field(name: &'static str) -> impl Fn(&Value) -> Option<String> {
-    move |v| v[name].as_str().map(str::to_owned)
-}
-
-fn flatten_groups(groups: &[Value], parent: &str, out: &mut BTreeMap<String, Value>) {
-    for g in groups {
-        let Some(name) = g["name"].as_str() else {
-            continue;
-        };
-        let path = format!("{parent}/{name}");
-        let mut own = g.clone();
-        if let Value::Object(m) = &mut own {
-            m.remove("subGroups");
-            m.insert("path".into(), Value::String(path.clone()));
-        }
-        out.insert(path.clone(), own);
-        if let Some(subs) = g["subGroups"].as_array() {
-            flatten_groups(subs, &path, out);
-        }
-    }
-}
-
-/// Splits a document into keyed sections.
-pub fn sections(doc: &Value) -> Sections {
-    let mut s: Sections = BTreeMap::new();
-    let mut settings = Map::new();
-    if let Value::Object(m) = doc {
-        for (k, v) in m {
-            if !COLLECTIONS.contains(&k.as_str()) {
-                settings.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    s.insert(
-        "realm",
-        BTreeMap::from([("settings".to_owned(), Value::Object(settings))]),
-    );
-    let mut roles = BTreeMap::new();
-    for (k, v) in keyed(doc["roles"].get("realm"), field("name")) {
-        roles.insert(format!("realm/{k}"), v);
-    }
-    if let Some(cr) = doc["roles"]["client"].as_object() {
-        for (cid, list) in cr {
-            for (k, v) in keyed(Some(list), field("name")) {
-                roles.insert(format!("client/{cid}/{k}"), v);
-            }
-        }
-    }
-    s.insert("roles", roles);
-    let mut groups = BTreeMap::new();
-    flatten_groups(
-        doc["groups"].as_array().map(Vec::as_slice).unwrap_or(&[]),
-        "",
-        &mut groups,
-    );
-    s.insert("groups", groups);
-    s.insert("clients", keyed(doc.get("clients"), field("clientId")));
-    s.insert(
-        "clientScopes",
-        keyed(doc.get("clientScopes"), field("name")),
-    );
-    s.insert(
-        "identityProviders",
-        keyed(doc.get("identityProviders"), field("alias")),
-    );
-    s.insert(
-        "identityProviderMappers",
-        keyed(doc.get("identityProviderMappers"), |v| {
-            Some(format!(
-                "{}/{}",
-                v["identityProviderAlias"].as_str()?,
-                v["name"].as_str()?
-            ))
-        }),
-    );
-    s.insert(
-        "authenticationFlows",
-        keyed(doc.get("authenticationFlows"), field("alias")),
-    );
-    s.insert(
-        "authenticatorConfig",
-        keyed(doc.get("authenticatorConfig"), field("alias")),
-    );
-    s.insert(
-        "organizations",
-        keyed(doc.get("organizations"), field("alias")),
-    );
-    s.insert("users", keyed(doc.get("users"), field("username")));
-    s
-}
-
-/// Arrays of scalars compare as sets; everything else as is.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y))
-            if x.iter().chain(y).all(|v| !v.is_object() && !v.is_array()) =>
-        {
-            let mut x: Vec<String> = x.iter().map(Value::to_string).collect();
-            let mut y: Vec<String> = y.iter().map(Value::to_string).collect();
-            x.sort();
-            y.sort();
-            x == y
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
 
 /// Field-level differences between two objects: (path, a, b); absent is `null`.
 pub fn field_diffs(a: &Value, b: &Value, prefix: &str, out: &mut Vec<(String, Value, Value)>) {
@@ -289,13 +152,10 @@ pub async fn live_document(kc: &cloakroom::Client, realm: &str) -> CliResult<Val
             e
         }
     })?;
-    let users = list_all(
-        kc,
-        &format!("{}/users", live.base),
-        &[("briefRepresentation".into(), "false".into())],
-        None,
-    )
-    .await?;
+    let users = live
+        .session
+        .all("/users", &[("briefRepresentation", "false")])
+        .await?;
     let mut members = live.memberships(8).await?;
     let detailed: Vec<Value> = users
         .into_iter()
@@ -318,12 +178,38 @@ async fn load(ctx: &Ctx, src: &str) -> CliResult<Value> {
     }
 }
 
+/// Keeps only differences in what the first document names: no objects or fields that only
+/// the second has.
+pub fn declared_only(diffs: Vec<Value>) -> Vec<Value> {
+    diffs
+        .into_iter()
+        .filter(|d| d["change"] != "added")
+        .filter_map(|mut d| {
+            if d["change"] != "changed" {
+                return Some(d);
+            }
+            let kept: Vec<Value> = d["fields"]
+                .as_array()
+                .map(|f| f.iter().filter(|x| !x["a"].is_null()).cloned().collect())
+                .unwrap_or_default();
+            if kept.is_empty() {
+                return None;
+            }
+            d["fields"] = Value::Array(kept);
+            Some(d)
+        })
+        .collect()
+}
+
 pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
     let da = load(ctx, &a.a).await?;
     let db = load(ctx, &a.b).await?;
     let mut diffs = diff(&da, &db);
     if a.ignore_defaults {
         diffs = drop_one_sided_fields(diffs);
+    }
+    if a.declared_only {
+        diffs = declared_only(diffs);
     }
     match ctx.out.format {
         OutputFormat::Json | OutputFormat::Yaml if ctx.out.explicit => ctx.out.print(
@@ -353,6 +239,17 @@ pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_only_ignores_what_the_first_document_leaves_out() {
+        let a = json!({"realm": "r", "clients": [{"clientId": "app", "enabled": true}]});
+        let b = json!({"realm": "r", "displayName": "x",
+            "clients": [{"clientId": "app", "enabled": false, "extra": 1}, {"clientId": "other"}]});
+        let d = declared_only(diff(&a, &b));
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0]["key"], "app");
+        assert_eq!(d[0]["fields"].as_array().unwrap().len(), 1);
+    }
 
     #[test]
     fn diff_matches_by_natural_keys() {

@@ -105,13 +105,13 @@ fn realm_doc() -> impl Strategy<Value = Value> {
 fn offline_pipeline(doc: &Value) {
     if let Some(source) = doc.get("realm").and_then(Value::as_str) {
         let renamed =
-            super::apply::rename_realm(doc, source, "Target").expect("a parsed document renames");
+            super::doc::rename_realm(doc, source, "Target").expect("a parsed document renames");
         assert_eq!(renamed["realm"], json!("Target"));
         let d = super::diff::diff(doc, &renamed);
         let _ = super::diff::readable(&d, false);
         let _ = super::diff::readable(&super::diff::drop_one_sided_fields(d), true);
     }
-    let _ = super::diff::sections(doc);
+    let _ = super::doc::sections(doc);
     let mut stripped = doc.clone();
     super::snapshot::strip(&mut stripped);
     assert!(

@@ -8,9 +8,18 @@
 
 mod apply;
 mod diff;
+mod doc;
+mod execute;
 mod export;
+mod flow_write;
 #[cfg(test)]
 mod fuzz;
+mod kinds;
+mod ops;
+mod plan;
+mod prune;
+mod resolve;
+mod session;
 mod snapshot;
 
 use super::Ctx;

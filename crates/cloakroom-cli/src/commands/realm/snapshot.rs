@@ -6,7 +6,7 @@ use cloakroom::Client;
 use cloakroom::request::encode_segment;
 use serde_json::{Map, Value, json};
 
-use crate::commands::resource::{for_each_page, list_all, realm_base};
+use super::session::{Session, realm_base};
 use crate::exit::CliResult;
 
 /// Fields the server assigns or derives; never exported, never compared.
@@ -58,10 +58,10 @@ pub fn sort_by_key(items: &mut [Value], key: &str) {
 
 /// A live realm being read.
 pub struct Live<'a> {
-    pub kc: &'a Client,
-    pub realm: String,
+    _kc: std::marker::PhantomData<&'a Client>,
     pub base: String,
     pub include_secrets: bool,
+    pub session: Session,
     /// Client uuid → clientId.
     pub client_ids: BTreeMap<String, String>,
     /// (group id, group path) of every group, filled by `head`.
@@ -82,10 +82,10 @@ pub struct Membership {
 impl<'a> Live<'a> {
     pub fn new(kc: &'a Client, realm: &str, include_secrets: bool) -> Self {
         Live {
-            kc,
-            realm: realm.to_owned(),
+            _kc: std::marker::PhantomData,
             base: realm_base(realm),
             include_secrets,
+            session: Session::new(kc, realm),
             client_ids: BTreeMap::new(),
             group_paths: Vec::new(),
             role_members: Vec::new(),
@@ -93,21 +93,11 @@ impl<'a> Live<'a> {
     }
 
     async fn get(&self, path: &str) -> CliResult<Value> {
-        Ok(self
-            .kc
-            .raw()
-            .get(format!("{}{path}", self.base))
-            .realm(&self.realm)
-            .send_json()
-            .await?)
+        self.session.get(path).await
     }
 
     async fn all(&self, path: &str, query: &[(&str, &str)]) -> CliResult<Vec<Value>> {
-        let q: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        list_all(self.kc, &format!("{}{path}", self.base), &q, None).await
+        self.session.all(path, query).await
     }
 
     /// The realm's own settings, without collections and server-assigned values.
@@ -129,7 +119,35 @@ impl<'a> Live<'a> {
     /// Everything but users: the document's head, in export order.
     pub async fn head(&mut self) -> CliResult<Map<String, Value>> {
         let mut doc = self.realm_settings().await?;
-        let mut clients = self.all("/clients", &[]).await?;
+        let clients = self.client_list().await?;
+        doc.insert("roles".into(), self.roles_doc(&clients).await?);
+        doc.insert("groups".into(), Value::Array(self.groups().await?));
+        doc.insert(
+            "clientScopes".into(),
+            Value::Array(self.client_scopes().await?),
+        );
+        doc.insert("clients".into(), Value::Array(self.clients(clients).await?));
+        let (idps, mappers) = self.identity_providers().await?;
+        doc.insert("identityProviders".into(), Value::Array(idps));
+        doc.insert("identityProviderMappers".into(), Value::Array(mappers));
+        // Authentication flows (top-level and sub-flows) and authenticator configs.
+        let (flows, configs) = self.flows().await?;
+        doc.insert("authenticationFlows".into(), Value::Array(flows));
+        doc.insert("authenticatorConfig".into(), Value::Array(configs));
+        // Realm-specific texts of every locale that has some.
+        doc.insert("localizationTexts".into(), self.localization().await?);
+        if doc.get("organizationsEnabled") == Some(&Value::Bool(true)) {
+            doc.insert(
+                "organizations".into(),
+                Value::Array(self.organizations().await?),
+            );
+        }
+        Ok(doc)
+    }
+
+    /// Every client as the server sends it; remembers uuid → clientId.
+    pub async fn client_list(&mut self) -> CliResult<Vec<Value>> {
+        let clients = self.all("/clients", &[]).await?;
         self.client_ids = clients
             .iter()
             .filter_map(|c| {
@@ -139,7 +157,11 @@ impl<'a> Live<'a> {
                 ))
             })
             .collect();
-        // Roles.
+        Ok(clients)
+    }
+
+    /// `{realm: [...], client: {clientId: [...]}}` with composites by name.
+    pub async fn roles_doc(&mut self, clients: &[Value]) -> CliResult<Value> {
         let realm_roles = self.roles("/roles").await?;
         for r in &realm_roles {
             if let Some(n) = r["name"].as_str() {
@@ -151,7 +173,7 @@ impl<'a> Live<'a> {
             }
         }
         let mut client_roles = Map::new();
-        for c in &clients {
+        for c in clients {
             let (Some(id), Some(cid)) = (c["id"].as_str(), c["clientId"].as_str()) else {
                 continue;
             };
@@ -175,11 +197,11 @@ impl<'a> Live<'a> {
                 client_roles.insert(cid.to_owned(), Value::Array(roles));
             }
         }
-        doc.insert(
-            "roles".into(),
-            json!({"realm": realm_roles, "client": client_roles}),
-        );
-        // Groups, as a tree.
+        Ok(json!({"realm": realm_roles, "client": client_roles}))
+    }
+
+    /// Groups as a tree; remembers every group's path.
+    pub async fn groups(&mut self) -> CliResult<Vec<Value>> {
         let top = self
             .all("/groups", &[("briefRepresentation", "false")])
             .await?;
@@ -190,16 +212,21 @@ impl<'a> Live<'a> {
         }
         self.group_paths = paths;
         sort_by_key(&mut groups, "name");
-        doc.insert("groups".into(), Value::Array(groups));
-        // Client scopes.
+        Ok(groups)
+    }
+
+    pub async fn client_scopes(&self) -> CliResult<Vec<Value>> {
         let mut scopes = match self.get("/client-scopes").await? {
             Value::Array(a) => a,
             _ => Vec::new(),
         };
         scopes.iter_mut().for_each(strip);
         sort_by_key(&mut scopes, "name");
-        doc.insert("clientScopes".into(), Value::Array(scopes));
-        // Clients.
+        Ok(scopes)
+    }
+
+    /// Clients in document shape (secrets only when asked, authorization settings attached).
+    pub async fn clients(&self, mut clients: Vec<Value>) -> CliResult<Vec<Value>> {
         for c in clients.iter_mut() {
             let confidential = c["publicClient"] == false && c["bearerOnly"] != true;
             let id = c["id"].as_str().unwrap_or("").to_owned();
@@ -225,8 +252,11 @@ impl<'a> Live<'a> {
             strip(c);
         }
         sort_by_key(&mut clients, "clientId");
-        doc.insert("clients".into(), Value::Array(clients));
-        // Identity providers and their mappers. Keycloak never reveals IdP secrets.
+        Ok(clients)
+    }
+
+    /// Identity providers and their mappers. Keycloak never reveals IdP secrets.
+    pub async fn identity_providers(&self) -> CliResult<(Vec<Value>, Vec<Value>)> {
         let mut idps = self.all("/identity-provider/instances", &[]).await?;
         let mut mappers = Vec::new();
         for idp in idps.iter_mut() {
@@ -255,21 +285,7 @@ impl<'a> Live<'a> {
                 m["name"].as_str().unwrap_or("").to_owned(),
             )
         });
-        doc.insert("identityProviders".into(), Value::Array(idps));
-        doc.insert("identityProviderMappers".into(), Value::Array(mappers));
-        // Authentication flows (top-level and sub-flows) and authenticator configs.
-        let (flows, configs) = self.flows().await?;
-        doc.insert("authenticationFlows".into(), Value::Array(flows));
-        doc.insert("authenticatorConfig".into(), Value::Array(configs));
-        // Realm-specific texts of every locale that has some.
-        doc.insert("localizationTexts".into(), self.localization().await?);
-        if doc.get("organizationsEnabled") == Some(&Value::Bool(true)) {
-            doc.insert(
-                "organizations".into(),
-                Value::Array(self.organizations().await?),
-            );
-        }
-        Ok(doc)
+        Ok((idps, mappers))
     }
 
     /// A client's authorization services (resources, scopes, policies and permissions), in
@@ -286,7 +302,7 @@ impl<'a> Live<'a> {
     }
 
     /// `{locale: {key: text}}` of the realm's own localization texts.
-    async fn localization(&self) -> CliResult<Value> {
+    pub async fn localization(&self) -> CliResult<Value> {
         let mut out = Map::new();
         if let Value::Array(locales) = self.get("/localization").await? {
             for l in locales.iter().filter_map(Value::as_str) {
@@ -303,7 +319,7 @@ impl<'a> Live<'a> {
 
     /// Organizations with their domains, attributes, members (by username) and linked identity
     /// providers (by alias), sorted by alias.
-    async fn organizations(&self) -> CliResult<Vec<Value>> {
+    pub async fn organizations(&self) -> CliResult<Vec<Value>> {
         let mut orgs = self
             .all("/organizations", &[("briefRepresentation", "false")])
             .await?;
@@ -423,7 +439,7 @@ impl<'a> Live<'a> {
         Ok(full)
     }
 
-    async fn flows(&self) -> CliResult<(Vec<Value>, Vec<Value>)> {
+    pub async fn flows(&self) -> CliResult<(Vec<Value>, Vec<Value>)> {
         let top = match self.get("/authentication/flows").await? {
             Value::Array(a) => a,
             _ => Vec::new(),
@@ -468,7 +484,7 @@ impl<'a> Live<'a> {
     /// Every user's group paths and direct role mappings, keyed by user id, from the member
     /// lists of all groups and roles (`head` must have run).
     pub async fn memberships(&self, concurrency: usize) -> CliResult<HashMap<String, Membership>> {
-        use futures_util::StreamExt;
+        use futures_util::{StreamExt, TryStreamExt};
         enum Kind {
             Group(String),
             Role(Option<String>, String),
@@ -476,36 +492,21 @@ impl<'a> Live<'a> {
         let mut jobs: Vec<(String, Kind)> = Vec::new();
         for (id, path) in &self.group_paths {
             jobs.push((
-                format!("{}/groups/{}/members", self.base, encode_segment(id)),
+                format!("/groups/{}/members", encode_segment(id)),
                 Kind::Group(path.clone()),
             ));
         }
         for (client, endpoint, name) in &self.role_members {
-            jobs.push((
-                format!("{}{endpoint}", self.base),
-                Kind::Role(client.clone(), name.clone()),
-            ));
+            jobs.push((endpoint.clone(), Kind::Role(client.clone(), name.clone())));
         }
-        let kc = self.kc;
+        let session = &self.session;
         let mut results = futures_util::stream::iter(jobs)
             .map(|(path, kind)| async move {
-                let mut ids = Vec::new();
-                for_each_page(
-                    kc,
-                    &path,
-                    &[("briefRepresentation".into(), "true".into())],
-                    500,
-                    None,
-                    |users| {
-                        ids.extend(
-                            users
-                                .iter()
-                                .filter_map(|u| u["id"].as_str().map(str::to_owned)),
-                        );
-                        Ok(())
-                    },
-                )
-                .await?;
+                let ids: Vec<String> = session
+                    .stream(&path, &[("briefRepresentation", "true")], 500)
+                    .try_filter_map(|u| async move { Ok(u["id"].as_str().map(str::to_owned)) })
+                    .try_collect()
+                    .await?;
                 Ok::<_, crate::exit::CliError>((kind, ids))
             })
             .buffer_unordered(concurrency.clamp(1, 32));
@@ -589,7 +590,7 @@ fn sort_strings(v: Option<&mut Value>) {
     }
 }
 
-fn clean_flow(f: &mut Value) {
+pub fn clean_flow(f: &mut Value) {
     strip(f);
     if let Some(Value::Array(ex)) = f.get_mut("authenticationExecutions") {
         // Order is what matters; priorities are renumbered by the server.

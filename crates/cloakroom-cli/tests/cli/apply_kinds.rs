@@ -1,0 +1,562 @@
+//! `realm apply` kind by kind: each test changes one kind on an existing realm (or creates a
+//! realm) and looks at the result through the Admin API.
+
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+use crate::support::{Env, Realm, unique};
+
+/// Writes a document into the test's directory and returns its path.
+fn write(env: &Env, name: &str, doc: &Value) -> String {
+    let p = env.dir.path().join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// `realm apply FILE --into REALM [extra]` as JSON.
+fn apply(env: &Env, file: &str, realm: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["realm", "apply", file, "--into", realm];
+    args.extend_from_slice(extra);
+    env.json(&args)
+}
+
+/// (created, updated, failed) of a summary.
+fn cuf(v: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| v[k].as_u64().unwrap_or(u64::MAX);
+    (n("created"), n("updated"), n("failed"))
+}
+
+fn get(env: &Env, realm: &str, path: &str) -> Value {
+    env.json(&["api", "GET", &format!("/admin/realms/{realm}{path}")])
+}
+
+#[test]
+fn an_object_apply_cannot_key_is_an_error_and_nothing_is_applied() {
+    let env = Env::new();
+    let name = unique("nokey");
+    let f = write(
+        &env,
+        "bad.json",
+        &json!({"realm": name, "users": [{"username": "ok"}, {"username": 5}],
+                "groups": [{"name": "g", "subGroups": [{"attributes": {}}]}]}),
+    );
+    env.admin()
+        .args(["realm", "apply", &f])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "users[1]: username must be a non-empty string",
+        ))
+        .stderr(predicate::str::contains(
+            "groups[0].subGroups[0]: name must be a non-empty string",
+        ));
+    env.admin()
+        .args(["api", "GET", &format!("/admin/realms/{name}")])
+        .assert()
+        .code(4);
+}
+
+#[test]
+fn every_object_is_accounted_for_and_unsupported_keys_fail_unless_allowed() {
+    let env = Env::new();
+    let r = env.realm("acct");
+    let doc = json!({"realm": r.name, "displayName": "Accounted",
+        "users": [{"username": "user1", "enabled": true}],
+        "clients": [{"clientId": "c1", "publicClient": true}],
+        "federatedUsers": [{"username": "x"}]});
+    let f = write(&env, "acct.json", &doc);
+    let out = env
+        .admin()
+        .args(["--output", "json", "realm", "apply", &f])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "unsupported keys fail the run");
+    let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = |k: &str| sum[k].as_u64().unwrap();
+    assert_eq!(n("objects"), 3, "{sum:#}");
+    assert_eq!(
+        n("created") + n("updated") + n("unchanged") + n("failed") + n("unsupported"),
+        3,
+        "{sum:#}"
+    );
+    assert_eq!((n("created"), n("unsupported")), (2, 1), "{sum:#}");
+    let again = apply(&env, &f, &r.name, &["--allow-unsupported"]);
+    assert_eq!((cuf(&again).0, cuf(&again).1), (0, 0), "{again:#}");
+    assert_eq!(get(&env, &r.name, "")["displayName"], "Accounted");
+}
+
+/// A file Keycloak made (its partial export, server ids included) applied into a new realm on
+/// the same server, where those ids are taken: created by Keycloak's import with fresh ids,
+/// then users one by one; a second plan is empty.
+#[test]
+fn keycloak_made_export_applies_into_a_new_realm_on_the_same_server() {
+    let env = Env::new();
+    let src = env.realm("kmsrc");
+    let b = format!("/admin/realms/{}", src.name);
+    env.ok(&[
+        "api",
+        "POST",
+        &format!("{b}/clients"),
+        "--data",
+        &json!({"clientId": "shop", "publicClient": false, "serviceAccountsEnabled": true,
+            "protocolMappers": [{"name": "aud", "protocol": "openid-connect",
+                "protocolMapper": "oidc-audience-mapper",
+                "config": {"included.client.audience": "shop", "access.token.claim": "true"}}]})
+        .to_string(),
+    ]);
+    let shop = env.json(&["api", "GET", &format!("{b}/clients?clientId=shop")])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&[
+        "api",
+        "POST",
+        &format!("{b}/clients/{shop}/roles"),
+        "--data",
+        &json!({"name": "buyer"}).to_string(),
+    ]);
+    env.ok(&[
+        "api",
+        "POST",
+        &format!("{b}/groups"),
+        "--data",
+        &json!({"name": "staff", "clientRoles": {"shop": ["buyer"]}}).to_string(),
+    ]);
+    let mut doc = env.json(&[
+        "api",
+        "POST",
+        &format!("{b}/partial-export?exportClients=true&exportGroupsAndRoles=true"),
+    ]);
+    assert!(doc["clients"][0]["id"].is_string(), "ids included");
+    doc["users"] = json!([{"username": "ann", "enabled": true, "email": "ann@example.test",
+        "firstName": "Ann", "lastName": "A", "groups": ["/staff"],
+        "clientRoles": {"shop": ["buyer"]},
+        "credentials": [{"type": "password", "value": "pw-Ann-1", "temporary": false}]},
+        {"username": "service-account-shop", "enabled": true, "serviceAccountClientId": "shop",
+         "clientRoles": {"shop": ["buyer"]}}]);
+    let f = write(&env, "km.json", &doc);
+    let dst = Realm {
+        env: &env,
+        name: unique("kmdst"),
+    };
+    let first = apply(&env, &f, &dst.name, &[]);
+    assert_eq!(first["failed"], 0, "{first:#}");
+    let plan = apply(&env, &f, &dst.name, &["--plan"]);
+    assert_eq!(cuf(&plan), (0, 0, 0), "the second plan is empty: {plan:#}");
+    let ann = get(&env, &dst.name, "/users?username=ann&exact=true");
+    let id = ann[0]["id"].as_str().unwrap();
+    let cid = get(&env, &dst.name, "/clients?clientId=shop")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(cid, shop, "fresh ids");
+    let roles = get(
+        &env,
+        &dst.name,
+        &format!("/users/{id}/role-mappings/clients/{cid}"),
+    );
+    assert_eq!(roles[0]["name"], "buyer", "{roles:#}");
+    let groups = get(&env, &dst.name, &format!("/users/{id}/groups"));
+    assert_eq!(groups[0]["path"], "/staff");
+    let sa = get(
+        &env,
+        &dst.name,
+        &format!("/clients/{cid}/service-account-user"),
+    );
+    let sa_id = sa["id"].as_str().unwrap();
+    let roles = get(
+        &env,
+        &dst.name,
+        &format!("/users/{sa_id}/role-mappings/clients/{cid}"),
+    );
+    assert_eq!(roles[0]["name"], "buyer", "{roles:#}");
+    // The same file on the source realm (its own ids, an existing realm): nothing to do but
+    // the service account's new role.
+    let on_src = apply(&env, &f, &src.name, &[]);
+    assert_eq!(on_src["failed"], 0, "{on_src:#}");
+    let plan = apply(&env, &f, &src.name, &["--plan"]);
+    assert_eq!(cuf(&plan), (0, 0, 0), "{plan:#}");
+    drop(dst);
+    drop(src);
+}
+
+/// Applies `doc` to the existing realm, then checks that a plan right after has nothing to do.
+fn apply_then_nothing_to_do(env: &Env, realm: &str, doc: &Value, extra: &[&str]) -> Value {
+    let f = write(env, &format!("{}.json", unique("doc")), doc);
+    let first = apply(env, &f, realm, extra);
+    assert_eq!(first["failed"], 0, "{first:#}");
+    let mut plan_args = vec!["--plan"];
+    plan_args.extend_from_slice(extra);
+    let plan = apply(env, &f, realm, &plan_args);
+    assert_eq!(
+        cuf(&plan),
+        (0, 0, 0),
+        "the plan after apply is empty: {plan:#}"
+    );
+    first
+}
+
+#[test]
+fn required_actions_are_registered_enabled_prioritised_and_configured() {
+    let env = Env::new();
+    let r = env.realm("reqact");
+    let doc = json!({"realm": r.name, "requiredActions": [
+        {"alias": "TERMS_AND_CONDITIONS", "name": "Terms and Conditions",
+         "providerId": "TERMS_AND_CONDITIONS", "enabled": true, "defaultAction": true,
+         "priority": 5, "config": {}},
+        {"alias": "UPDATE_PROFILE", "name": "Update Profile", "providerId": "UPDATE_PROFILE",
+         "enabled": false, "defaultAction": false, "priority": 90, "config": {}},
+    ]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let all = get(&env, &r.name, "/authentication/required-actions");
+    let find = |a: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["alias"] == a)
+            .cloned()
+    };
+    let terms = find("TERMS_AND_CONDITIONS").expect("registered");
+    assert_eq!(
+        (terms["enabled"].clone(), terms["defaultAction"].clone()),
+        (json!(true), json!(true))
+    );
+    let up = find("UPDATE_PROFILE").unwrap();
+    assert_eq!(up["enabled"], false);
+    assert_eq!(up["priority"], 90);
+}
+
+#[test]
+fn components_with_sub_components_and_masked_secrets() {
+    let env = Env::new();
+    let r = env.realm("comp");
+    let ldap = json!({"name": "corp-ldap", "providerId": "ldap", "config": {
+        "enabled": ["false"], "vendor": ["other"], "editMode": ["READ_ONLY"],
+        "connectionUrl": ["ldap://127.0.0.1:1389"], "usersDn": ["ou=people,dc=example,dc=org"],
+        "bindDn": ["cn=admin,dc=example,dc=org"], "bindCredential": ["s3cret"],
+        "usernameLDAPAttribute": ["uid"], "rdnLDAPAttribute": ["uid"],
+        "uuidLDAPAttribute": ["entryUUID"], "userObjectClasses": ["inetOrgPerson"],
+        "authType": ["simple"], "priority": ["1"]},
+        "subComponents": {"org.keycloak.storage.ldap.mappers.LDAPStorageMapper": [
+            {"name": "dept", "providerId": "user-attribute-ldap-mapper", "config": {
+                "ldap.attribute": ["departmentNumber"], "user.model.attribute": ["dept"],
+                "read.only": ["true"], "always.read.value.from.ldap": ["false"],
+                "is.mandatory.in.ldap": ["false"]}}]}});
+    let key = json!({"name": "extra-rsa", "providerId": "rsa-generated",
+        "config": {"priority": ["42"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"]}});
+    let doc = json!({"realm": r.name, "components": {
+        "org.keycloak.storage.UserStorageProvider": [ldap],
+        "org.keycloak.keys.KeyProvider": [key]}});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let comps = get(&env, &r.name, "/components");
+    let by = |n: &str| {
+        comps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    let l = by("corp-ldap");
+    assert_eq!(
+        l["config"]["bindCredential"][0], "**********",
+        "masked by the server"
+    );
+    assert_eq!(by("dept")["parentId"], l["id"]);
+    assert_eq!(by("extra-rsa")["config"]["priority"][0], "42");
+    // A change of one field of the sub-component is applied in place.
+    let mut doc2 = doc.clone();
+    doc2["components"]["org.keycloak.storage.UserStorageProvider"][0]["subComponents"]["org.keycloak.storage.ldap.mappers.LDAPStorageMapper"]
+        [0]["config"]["ldap.attribute"] = json!(["ou"]);
+    apply_then_nothing_to_do(&env, &r.name, &doc2, &[]);
+    let comps = get(&env, &r.name, "/components");
+    let dept = comps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dept")
+        .unwrap();
+    assert_eq!(dept["config"]["ldap.attribute"][0], "ou");
+}
+
+#[test]
+fn default_groups_default_scopes_and_scope_mappings() {
+    let env = Env::new();
+    let r = env.realm("links");
+    let doc = json!({"realm": r.name,
+        "roles": {"realm": [{"name": "viewer"}], "client": {"api": [{"name": "read"}]}},
+        "groups": [{"name": "everyone"}],
+        "clients": [{"clientId": "api", "bearerOnly": true}, {"clientId": "web", "publicClient": true,
+            "fullScopeAllowed": false}],
+        "clientScopes": [{"name": "extra", "protocol": "openid-connect"}],
+        "defaultGroups": ["/everyone"],
+        "defaultDefaultClientScopes": ["extra", "profile", "email", "roles", "web-origins", "acr", "basic"],
+        "scopeMappings": [{"client": "web", "roles": ["viewer"]}],
+        "clientScopeMappings": {"api": [{"client": "web", "roles": ["read"]},
+                                        {"clientScope": "extra", "roles": ["read"]}]}});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert_eq!(
+        get(&env, &r.name, "/default-groups")[0]["path"],
+        "/everyone"
+    );
+    let scopes = get(&env, &r.name, "/default-default-client-scopes");
+    assert!(
+        scopes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "extra"),
+        "{scopes}"
+    );
+    let web = get(&env, &r.name, "/clients?clientId=web")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = get(&env, &r.name, "/clients?clientId=api")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get(
+            &env,
+            &r.name,
+            &format!("/clients/{web}/scope-mappings/realm")
+        )[0]["name"],
+        "viewer"
+    );
+    assert_eq!(
+        get(
+            &env,
+            &r.name,
+            &format!("/clients/{web}/scope-mappings/clients/{api}")
+        )[0]["name"],
+        "read"
+    );
+}
+
+#[test]
+fn realm_attributes_events_and_users_default_role_and_credentials() {
+    let env = Env::new();
+    let r = env.realm("usr");
+    let b = format!("/admin/realms/{}", r.name);
+    env.ok(&[
+        "api",
+        "PUT",
+        &b,
+        "--data",
+        &json!({"attributes": {"keep": "me"}}).to_string(),
+    ]);
+    let doc = json!({"realm": r.name, "attributes": {"team": "blue"},
+        "eventsEnabled": true, "enabledEventTypes": ["LOGIN", "LOGIN_ERROR"],
+        "roles": {"realm": [{"name": "staff"}]},
+        "users": [{"username": "dora", "enabled": true, "email": "dora@example.test",
+            "firstName": "Dora", "lastName": "D", "realmRoles": ["staff"],
+            "credentials": [{"type": "password", "value": "Pw-dora-1", "temporary": false}]}]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let realm = get(&env, &r.name, "");
+    assert_eq!(
+        realm["attributes"]["keep"], "me",
+        "attributes merged key by key"
+    );
+    assert_eq!(realm["attributes"]["team"], "blue");
+    let events = get(&env, &r.name, "/events/config");
+    assert_eq!(events["eventsEnabled"], true, "{events}");
+    let id = get(&env, &r.name, "/users?username=dora&exact=true")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roles: Vec<String> = get(&env, &r.name, &format!("/users/{id}/role-mappings/realm"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(roles.contains(&"staff".to_owned()), "{roles:?}");
+    assert!(
+        roles.iter().any(|n| n.starts_with("default-roles-")),
+        "default role kept: {roles:?}"
+    );
+    let creds = get(&env, &r.name, &format!("/users/{id}/credentials"));
+    assert_eq!(creds[0]["type"], "password", "password set on create");
+    // On update a password is set only with --reset-passwords; OTP is reported, not dropped.
+    let mut doc2 = doc.clone();
+    doc2["users"][0]["credentials"] = json!([
+        {"type": "password", "value": "Pw-dora-2", "temporary": false},
+        {"type": "otp", "secretData": "{}", "credentialData": "{}"}]);
+    let f = write(&env, "u2.json", &doc2);
+    let out = env
+        .admin()
+        .args(["--output", "json", "realm", "apply", &f])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sum["unsupported"], 1, "{sum:#}");
+    let text = sum.to_string();
+    assert!(text.contains("credentials of type otp"), "{text}");
+    assert!(!text.contains("password (reset)"), "{text}");
+    let again = apply(
+        &env,
+        &f,
+        &r.name,
+        &["--allow-unsupported", "--reset-passwords"],
+    );
+    assert!(again.to_string().contains("password (reset)"), "{again:#}");
+}
+
+#[test]
+fn prune_deletes_what_the_document_does_not_name_within_the_cap() {
+    let env = Env::new();
+    let r = env.realm("prune");
+    let b = format!("/admin/realms/{}", r.name);
+    for u in ["keep1", "drop1", "drop2"] {
+        r.user(u, "Pw-prune-1");
+    }
+    for g in ["kept", "gone"] {
+        env.ok(&[
+            "api",
+            "POST",
+            &format!("{b}/groups"),
+            "--data",
+            &json!({"name": g}).to_string(),
+        ]);
+    }
+    env.ok(&[
+        "api",
+        "POST",
+        &format!("{b}/clients"),
+        "--data",
+        &json!({"clientId": "old-app", "publicClient": true}).to_string(),
+    ]);
+    let doc = json!({"realm": r.name, "users": [{"username": "keep1"}],
+        "groups": [{"name": "kept"}], "clients": []});
+    let f = write(&env, "prune.json", &doc);
+    let prune = ["--prune", "users,groups,clients"];
+    // Over the cap: refused, nothing changed.
+    let out = env
+        .admin()
+        .args([
+            "realm",
+            "apply",
+            &f,
+            prune[0],
+            prune[1],
+            "--max-deletes",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would delete 4 objects"));
+    assert_eq!(get(&env, &r.name, "/users/count"), json!(3));
+    // The plan shows every delete; built-in clients are not among them.
+    let plan = env.ok(&["realm", "apply", &f, prune[0], prune[1], "--plan"]);
+    for line in [
+        "- users/drop1",
+        "- users/drop2",
+        "- groups//gone",
+        "- clients/old-app",
+    ] {
+        assert!(plan.contains(line), "{line} in:\n{plan}");
+    }
+    assert!(!plan.contains("clients/account"), "{plan}");
+    let done = apply(&env, &f, &r.name, &prune);
+    assert_eq!(done["deleted"], 4, "{done:#}");
+    assert_eq!(get(&env, &r.name, "/users/count"), json!(1));
+    assert!(
+        get(&env, &r.name, "/clients?clientId=old-app")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !get(&env, &r.name, "/clients?clientId=account")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let again = apply(&env, &f, &r.name, &prune);
+    assert_eq!(again["deleted"], 0, "{again:#}");
+}
+
+#[test]
+fn an_existing_flow_is_changed_in_place() {
+    let env = Env::new();
+    let r = env.realm("flow");
+    let file = env.dir.path().join("flow-export.json");
+    env.ok(&[
+        "realm",
+        "export",
+        &r.name,
+        "--no-users",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let flows = doc["authenticationFlows"].as_array_mut().unwrap();
+    let browser = flows.iter_mut().find(|f| f["alias"] == "browser").unwrap();
+    let spnego = browser["authenticationExecutions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["authenticator"] == "auth-spnego")
+        .unwrap();
+    spnego["requirement"] = json!("ALTERNATIVE");
+    let before = get(&env, &r.name, "/authentication/flows")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == "browser")
+        .unwrap()["id"]
+        .clone();
+    let first = apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert!(
+        first.to_string().contains("auth-spnego: requirement"),
+        "{first:#}"
+    );
+    let execs = get(&env, &r.name, "/authentication/flows/browser/executions");
+    let s = execs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["providerId"] == "auth-spnego")
+        .unwrap();
+    assert_eq!(s["requirement"], "ALTERNATIVE");
+    let after = get(&env, &r.name, "/authentication/flows")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == "browser")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(before, after, "the same flow, changed in place");
+}
+
+#[test]
+fn client_secrets_apply_once_and_never_show() {
+    let env = Env::new();
+    let r = env.realm("secret");
+    let doc = json!({"realm": r.name, "clients": [{"clientId": "svc", "publicClient": false,
+        "serviceAccountsEnabled": true, "secret": "s3cret-value-1"}]});
+    apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    let mut doc2 = doc.clone();
+    doc2["clients"][0]["secret"] = json!("s3cret-value-2");
+    let second = apply_then_nothing_to_do(&env, &r.name, &doc2, &[]);
+    let text = second.to_string();
+    assert!(text.contains("secret: (secret changed)"), "{text}");
+    assert!(!text.contains("s3cret-value"), "{text}");
+    let id = get(&env, &r.name, "/clients?clientId=svc")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get(&env, &r.name, &format!("/clients/{id}/client-secret"))["value"],
+        "s3cret-value-2"
+    );
+}
