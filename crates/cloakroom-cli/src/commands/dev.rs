@@ -357,7 +357,10 @@ async fn init(ctx: &Ctx, a: DevInitArgs) -> CliResult {
             .await,
         &format!("realm `{realm}`"),
     )?;
-    let base = super::resource::realm_base(&realm);
+    let base = format!(
+        "/admin/realms/{}",
+        cloakroom::request::encode_segment(&realm)
+    );
     ensure(
         kc.raw()
             .post(format!("{base}/clients"))

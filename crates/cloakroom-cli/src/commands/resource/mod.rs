@@ -13,11 +13,8 @@ use crate::exit::{CliError, CliResult};
 use crate::output::select_fields;
 
 mod kinds;
-mod legacy;
 
 use kinds::Place;
-// LEGACY re-exports for `commands/realm/*` and `commands/dev.rs` only (see `legacy.rs`).
-pub use legacy::{for_each_page, list_all, merge_patch, realm_base};
 
 /// Items per page when listing.
 const PAGE_SIZE: u32 = 100;
@@ -251,6 +248,7 @@ pub async fn delete(ctx: &Ctx, a: DeleteArgs) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloakroom::admin::merge_patch;
     use serde_json::json;
 
     #[test]
