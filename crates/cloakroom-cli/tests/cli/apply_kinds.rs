@@ -26,6 +26,11 @@ fn cuf(v: &Value) -> (u64, u64, u64) {
     (n("created"), n("updated"), n("failed"))
 }
 
+/// An Admin API write that must succeed.
+fn send(env: &Env, method: &str, path: &str, body: Value) {
+    env.ok(&["api", method, path, "--data", &body.to_string()]);
+}
+
 fn get(env: &Env, realm: &str, path: &str) -> Value {
     env.json(&["api", "GET", &format!("/admin/realms/{realm}{path}")])
 }
@@ -93,35 +98,31 @@ fn keycloak_made_export_applies_into_a_new_realm_on_the_same_server() {
     let env = Env::new();
     let src = env.realm("kmsrc");
     let b = format!("/admin/realms/{}", src.name);
-    env.ok(&[
-        "api",
+    send(
+        &env,
         "POST",
         &format!("{b}/clients"),
-        "--data",
-        &json!({"clientId": "shop", "publicClient": false, "serviceAccountsEnabled": true,
+        json!({"clientId": "shop", "publicClient": false, "serviceAccountsEnabled": true,
             "protocolMappers": [{"name": "aud", "protocol": "openid-connect",
                 "protocolMapper": "oidc-audience-mapper",
-                "config": {"included.client.audience": "shop", "access.token.claim": "true"}}]})
-        .to_string(),
-    ]);
+                "config": {"included.client.audience": "shop", "access.token.claim": "true"}}]}),
+    );
     let shop = env.json(&["api", "GET", &format!("{b}/clients?clientId=shop")])[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    env.ok(&[
-        "api",
+    send(
+        &env,
         "POST",
         &format!("{b}/clients/{shop}/roles"),
-        "--data",
-        &json!({"name": "buyer"}).to_string(),
-    ]);
-    env.ok(&[
-        "api",
+        json!({"name": "buyer"}),
+    );
+    send(
+        &env,
         "POST",
         &format!("{b}/groups"),
-        "--data",
-        &json!({"name": "staff", "clientRoles": {"shop": ["buyer"]}}).to_string(),
-    ]);
+        json!({"name": "staff", "clientRoles": {"shop": ["buyer"]}}),
+    );
     let mut doc = env.json(&[
         "api",
         "POST",
@@ -340,13 +341,7 @@ fn realm_attributes_events_and_users_default_role_and_credentials() {
     let env = Env::new();
     let r = env.realm("usr");
     let b = format!("/admin/realms/{}", r.name);
-    env.ok(&[
-        "api",
-        "PUT",
-        &b,
-        "--data",
-        &json!({"attributes": {"keep": "me"}}).to_string(),
-    ]);
+    send(&env, "PUT", &b, json!({"attributes": {"keep": "me"}}));
     let doc = json!({"realm": r.name, "attributes": {"team": "blue"},
         "eventsEnabled": true, "enabledEventTypes": ["LOGIN", "LOGIN_ERROR"],
         "roles": {"realm": [{"name": "staff"}]},
@@ -414,21 +409,14 @@ fn prune_deletes_what_the_document_does_not_name_within_the_cap() {
         r.user(u, "Pw-prune-1");
     }
     for g in ["kept", "gone"] {
-        env.ok(&[
-            "api",
-            "POST",
-            &format!("{b}/groups"),
-            "--data",
-            &json!({"name": g}).to_string(),
-        ]);
+        send(&env, "POST", &format!("{b}/groups"), json!({"name": g}));
     }
-    env.ok(&[
-        "api",
+    send(
+        &env,
         "POST",
         &format!("{b}/clients"),
-        "--data",
-        &json!({"clientId": "old-app", "publicClient": true}).to_string(),
-    ]);
+        json!({"clientId": "old-app", "publicClient": true}),
+    );
     let doc = json!({"realm": r.name, "users": [{"username": "keep1"}],
         "groups": [{"name": "kept"}], "clients": []});
     let f = write(&env, "prune.json", &doc);

@@ -92,15 +92,9 @@ pub fn sections(doc: &Value) -> Sections {
         &mut groups,
     );
     s.insert("groups", groups);
-    s.insert("clients", keyed(doc.get("clients"), field("clientId")));
-    s.insert(
-        "clientScopes",
-        keyed(doc.get("clientScopes"), field("name")),
-    );
-    s.insert(
-        "identityProviders",
-        keyed(doc.get("identityProviders"), field("alias")),
-    );
+    for (section, key) in KEYS {
+        s.insert(section, keyed(doc.get(*section), field(key)));
+    }
     s.insert(
         "identityProviderMappers",
         keyed(doc.get("identityProviderMappers"), |v| {
@@ -110,23 +104,6 @@ pub fn sections(doc: &Value) -> Sections {
                 v["name"].as_str()?
             ))
         }),
-    );
-    s.insert(
-        "authenticationFlows",
-        keyed(doc.get("authenticationFlows"), field("alias")),
-    );
-    s.insert(
-        "authenticatorConfig",
-        keyed(doc.get("authenticatorConfig"), field("alias")),
-    );
-    s.insert(
-        "organizations",
-        keyed(doc.get("organizations"), field("alias")),
-    );
-    s.insert("users", keyed(doc.get("users"), field("username")));
-    s.insert(
-        "requiredActions",
-        keyed(doc.get("requiredActions"), field("alias")),
     );
     s.insert(
         "components",
