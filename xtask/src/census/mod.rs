@@ -20,7 +20,7 @@ mod jars;
 mod jaxrs;
 mod locate;
 mod providers;
-mod report;
+pub(crate) mod report;
 #[cfg(test)]
 mod tests;
 mod versions;
