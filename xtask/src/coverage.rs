@@ -217,13 +217,17 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// The log's exchanges keyed for the served-surface table (parameters written `{}`).
-fn live_by_endpoint(seen: &BTreeMap<String, Seen>) -> BTreeMap<String, crate::served_coverage::Live> {
+fn live_by_endpoint(
+    seen: &BTreeMap<String, Seen>,
+) -> BTreeMap<String, crate::served_coverage::Live> {
     let mut out: BTreeMap<String, crate::served_coverage::Live> = BTreeMap::new();
     for (k, s) in seen {
         let Some((method, template)) = k.split_once(' ') else {
             continue;
         };
-        let e = out.entry(crate::served_coverage::key(method, template)).or_default();
+        let e = out
+            .entry(crate::served_coverage::key(method, template))
+            .or_default();
         e.called = true;
         if e.passed_in.is_none() {
             e.passed_in = s.ok_tests.iter().next().cloned();

@@ -89,7 +89,8 @@ pub fn counts(rows: &[Value]) -> Value {
 pub fn write(root: &Path, dir: &Path, live: &BTreeMap<String, Live>) -> Result<String> {
     let text = fs::read_to_string(root.join(SURFACE))
         .with_context(|| format!("reading {SURFACE} (run `cargo xtask census`)"))?;
-    let surface: Value = serde_json::from_str(&text).with_context(|| format!("parsing {SURFACE}"))?;
+    let surface: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {SURFACE}"))?;
     let rows = rows(&surface, live);
     let counts = counts(&rows);
     let summary = format!(
