@@ -13,6 +13,7 @@ mod chores;
 mod core_auth;
 mod core_errors;
 mod secrets;
+mod served_versions;
 
 mod oidc_browser;
 mod oidc_device;
