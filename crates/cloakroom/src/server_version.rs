@@ -7,6 +7,7 @@
 //! census did not read, or an operation it does not list, never blocks anything.
 
 use crate::error::{Error, Result};
+use crate::generated::catalog::{self, OperationInfo};
 use crate::request::Method;
 use crate::served::{OPERATIONS, VERSIONS};
 
@@ -113,6 +114,24 @@ pub fn not_served_count(version: &str, prefix: &str) -> Option<usize> {
     )
 }
 
+/// The typed operations (the generated catalog) that Keycloak `version` does not serve;
+/// `None` for a version the census did not read.
+pub fn typed_not_served(version: &str) -> Option<Vec<&'static OperationInfo>> {
+    if !VERSIONS.contains(&version) {
+        return None;
+    }
+    Some(
+        catalog::OPERATIONS
+            .iter()
+            .filter(|op| {
+                op.method
+                    .parse::<Method>()
+                    .is_ok_and(|m| serves(version, m, op.path) == Some(false))
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +183,14 @@ mod tests {
         assert!(check("99.0.0", Method::Post, ORG_GROUPS).is_ok());
         assert!(check("26.4.7", Method::Get, "/admin/realms").is_ok());
         assert!(check("26.4.7", Method::Get, "/unknown/{x}").is_ok());
+    }
+
+    #[test]
+    fn typed_operations_an_older_version_lacks() {
+        let lacking = typed_not_served("26.4.7").unwrap();
+        assert!(lacking.iter().any(|op| op.path == ORG_GROUPS));
+        assert!(typed_not_served("26.7.3").unwrap().is_empty());
+        assert!(typed_not_served("27.0.0").is_none());
     }
 
     #[test]

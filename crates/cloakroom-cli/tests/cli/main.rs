@@ -21,3 +21,4 @@ mod resource;
 mod roundtrip;
 mod security;
 mod token;
+mod version;
