@@ -11,34 +11,24 @@ use crate::generated::catalog::{self, OperationInfo};
 use crate::request::Method;
 use crate::served::{OPERATIONS, VERSIONS};
 
-/// `METHOD /path` with every `{parameter}` written `{}` and no trailing `/`.
+/// `METHOD /path` with every `{parameter}` segment written `{}` and no trailing `/`. The
+/// library's templates have whole-segment parameters only (the census table has them as `{}`).
 fn key(method: Method, template: &str) -> String {
-    let mut out = String::with_capacity(template.len() + 8);
-    out.push_str(method.as_str());
-    out.push(' ');
-    let mut depth = 0usize;
-    for ch in template.chars() {
-        match ch {
-            '{' => {
-                if depth == 0 {
-                    out.push('{');
-                }
-                depth += 1;
+    let path = template
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(template);
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
             }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    out.push('}');
-                }
-            }
-            _ if depth > 0 => {}
-            _ => out.push(ch),
-        }
-    }
-    if out.ends_with('/') && !out.ends_with(" /") {
-        out.pop();
-    }
-    out
+        })
+        .collect();
+    format!("{} {}", method.as_str(), segments.join("/"))
 }
 
 /// The versions (among those the census read) that serve `method template`, oldest first;
@@ -152,6 +142,19 @@ mod tests {
         );
         assert_eq!(key(Method::Get, "/x/{p: .*}/"), "GET /x/{}");
         assert_eq!(key(Method::Get, "/"), "GET /");
+    }
+
+    #[test]
+    fn every_typed_operation_is_in_the_census() {
+        for op in catalog::OPERATIONS {
+            let m: Method = op.method.parse().unwrap();
+            assert!(
+                served_by(m, op.path).is_some(),
+                "{} {} is not in the census table",
+                op.method,
+                op.path
+            );
+        }
     }
 
     #[test]

@@ -29,17 +29,21 @@ fn admin_told(version: &str) -> (Client, Arc<AtomicUsize>) {
     (kc, sent)
 }
 
+/// Lists the groups of an organization that does not exist: always an error.
+async fn org_groups(kc: &Client) -> Error {
+    kc.realm("master")
+        .organization("no-such-org")
+        .groups()
+        .send()
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn an_operation_the_known_version_lacks_is_refused_before_sending() {
     let (kc, sent) = admin_told("26.4.7");
     // Organization groups arrived after 26.4.7: the census of 26.4.7 does not list them.
-    let err = kc
-        .realm("master")
-        .organization("any-org")
-        .groups()
-        .send()
-        .await
-        .unwrap_err();
+    let err = org_groups(&kc).await;
     assert_eq!(sent.load(Ordering::SeqCst), 0, "nothing may be sent: {err}");
     match &err {
         Error::NotServed {
@@ -73,13 +77,7 @@ async fn an_operation_the_known_version_lacks_is_refused_before_sending() {
 #[tokio::test]
 async fn a_version_the_census_did_not_read_blocks_nothing() {
     let (kc, sent) = admin_told("99.0.0");
-    let err = kc
-        .realm("master")
-        .organization("no-such-org")
-        .groups()
-        .send()
-        .await
-        .unwrap_err();
+    let err = org_groups(&kc).await;
     assert!(sent.load(Ordering::SeqCst) > 0, "the request went out");
     assert!(
         !matches!(err, Error::NotServed { .. }),
@@ -95,12 +93,6 @@ async fn detects_the_real_servers_version() {
     assert_eq!(version, "26.7.3");
     assert_eq!(kc.server_version().as_deref(), Some("26.7.3"));
     // 26.7.3 serves organization groups: the check lets the call through to the server.
-    let err = kc
-        .realm("master")
-        .organization("no-such-org")
-        .groups()
-        .send()
-        .await
-        .unwrap_err();
+    let err = org_groups(&kc).await;
     assert!(!matches!(err, Error::NotServed { .. }), "{err}");
 }
