@@ -213,10 +213,34 @@ pub fn run(args: &[String]) -> Result<()> {
     fs::rename(&tmp, &out)?;
     println!("coverage: {summary}");
     println!("wrote {}", out.display());
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let served = crate::served_coverage::write(&root, dir, &live_by_endpoint(&seen))?;
+    println!("served: {served}");
+    println!("wrote {}", dir.join("served-coverage.{json,md}").display());
     if let Some(min) = min_passed.filter(|m| passed_nd < *m) {
         bail!("only {passed_nd} non-deprecated operations passed; at least {min} required");
     }
     Ok(())
+}
+
+/// The log's exchanges keyed for the served-surface table (parameters written `{}`).
+fn live_by_endpoint(
+    seen: &BTreeMap<String, Seen>,
+) -> BTreeMap<String, crate::served_coverage::Live> {
+    let mut out: BTreeMap<String, crate::served_coverage::Live> = BTreeMap::new();
+    for (k, s) in seen {
+        let Some((method, template)) = k.split_once(' ') else {
+            continue;
+        };
+        let e = out
+            .entry(crate::served_coverage::key(method, template))
+            .or_default();
+        e.called = true;
+        if e.passed_in.is_none() {
+            e.passed_in = s.ok_tests.iter().next().cloned();
+        }
+    }
+    out
 }
 
 /// `"METHOD /path"` → `Handle::method` from the names table.

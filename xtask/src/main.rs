@@ -4,7 +4,8 @@
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
 //! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
-//! - `coverage` — write `coverage/admin-api.json` from the last live test run
+//! - `coverage` — write `coverage/admin-api.json` and `coverage/served-coverage.{json,md}` from
+//!   the last live test run
 //! - `census [--check] [--version V]` — the served surface of a Keycloak distribution, read from
 //!   its jars: `coverage/served-surface*.json`, `coverage/served-by-version.json`
 //! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
@@ -17,6 +18,7 @@ mod codegen;
 mod coverage;
 mod deny;
 mod keycloak;
+mod served_coverage;
 mod slapd;
 
 use std::process::ExitCode;

@@ -237,6 +237,9 @@ pub enum Command {
     /// Export, apply and compare whole realms.
     #[command(subcommand)]
     Realm(RealmCmd),
+    /// Versions of cloakroom and the server, the server's enabled features, and which
+    /// cloakroom capabilities that server version supports.
+    Version,
     /// A local Keycloak for development, without Docker.
     #[command(subcommand)]
     Dev(DevCmd),

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) transport: Transport,
     pub(crate) tokens: TokenManager,
     pub(crate) auth_realm: String,
+    /// The server's version, when told or detected: operations it does not serve are refused.
+    pub(crate) server_version: std::sync::RwLock<Option<String>>,
 }
 
 impl fmt::Debug for Client {
@@ -126,7 +128,45 @@ impl Client {
         result
     }
 
+    /// The server's version, when the client was told it or detected it.
+    pub fn server_version(&self) -> Option<String> {
+        self.inner
+            .server_version
+            .read()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Asks the server its version (`GET /admin/serverinfo`, `systemInfo.version`), remembers
+    /// it for the checks [`Error::NotServed`] comes from, and returns it.
+    pub async fn detect_server_version(&self) -> Result<String> {
+        const TEMPLATE: &str = "/admin/serverinfo";
+        let info: serde_json::Value = self
+            .send(Request::new(Method::Get, TEMPLATE, TEMPLATE))
+            .await?
+            .json()?;
+        let version = info["systemInfo"]["version"]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::Decode(Box::new(crate::error::DecodeError {
+                    method: "GET".into(),
+                    path: TEMPLATE.into(),
+                    detail: "the server info has no systemInfo.version".into(),
+                    body_excerpt: String::new(),
+                }))
+            })?
+            .to_owned();
+        if let Ok(mut v) = self.inner.server_version.write() {
+            *v = Some(version.clone());
+        }
+        Ok(version)
+    }
+
     async fn send_inner(&self, req: &Request) -> Result<Response> {
+        if let Some(version) = self.server_version() {
+            crate::server_version::check(&version, req.method, req.template)?;
+        }
         let transport = &self.inner.transport;
         let mut token = match req.auth {
             AuthMode::Bearer => self.inner.tokens.token(transport, None).await?,
@@ -376,6 +416,7 @@ pub struct ClientBuilder {
     clock: Option<Clock>,
     observer: Option<Observer>,
     pool_idle_timeout: Option<Duration>,
+    server_version: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -430,6 +471,7 @@ impl ClientBuilder {
             clock: None,
             observer: None,
             pool_idle_timeout: None,
+            server_version: None,
         }
     }
 
@@ -528,6 +570,14 @@ impl ClientBuilder {
     /// lifetime).
     pub fn refresh_skew(mut self, d: Duration) -> Self {
         self.skew = d;
+        self
+    }
+
+    /// The server's Keycloak version (e.g. `26.4.7`): operations the served-surface census says
+    /// it does not serve then fail with [`Error::NotServed`] before anything is sent. A version
+    /// the census did not read blocks nothing. See also [`Client::detect_server_version`].
+    pub fn server_version(mut self, version: impl Into<String>) -> Self {
+        self.server_version = Some(version.into());
         self
     }
 
@@ -639,6 +689,7 @@ impl ClientBuilder {
                 },
                 tokens: TokenManager::new(credentials, self.auth_realm.clone(), self.skew, clock),
                 auth_realm: self.auth_realm,
+                server_version: std::sync::RwLock::new(self.server_version),
             }),
         })
     }

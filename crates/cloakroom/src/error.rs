@@ -54,11 +54,36 @@ pub enum Error {
     /// is the [`source`](std::error::Error::source); downcast it to get it back.
     #[error("the token provider failed")]
     TokenProvider(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The client knows its server's version, and the served-surface census says that version
+    /// does not serve this operation: nothing was sent. See [`crate::server_version`].
+    #[error(
+        "{method} {template} is not served by Keycloak {server_version}{}",
+        not_served_hint(.served_in, *.served_since)
+    )]
+    NotServed {
+        /// HTTP method of the operation.
+        method: crate::request::Method,
+        /// The operation's path template.
+        template: &'static str,
+        /// The server's version, as the client was told or detected it.
+        server_version: String,
+        /// The first known version newer than the server's that serves it, if any.
+        served_since: Option<&'static str>,
+        /// Every known version that serves it.
+        served_in: Vec<&'static str>,
+    },
     /// A blocking call was made from inside an async runtime, where it would deadlock.
     #[error(
         "a cloakroom blocking call was made inside an async runtime; use the async client there"
     )]
     BlockingInAsyncContext,
+}
+
+fn not_served_hint(served_in: &[&str], since: Option<&str>) -> String {
+    match since {
+        Some(v) => format!(" (served from Keycloak {v})"),
+        None => format!(" (served by Keycloak {})", served_in.join(", ")),
+    }
 }
 
 impl Error {

@@ -42,6 +42,8 @@ mod raw;
 pub mod request;
 pub mod retry;
 mod secret;
+mod served;
+pub mod server_version;
 pub mod uma;
 
 pub use auth::{ClientAuth, Credentials, Otp, TokenProvider, TokenSet, TokenStats};

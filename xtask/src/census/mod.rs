@@ -10,7 +10,7 @@
 //! Outputs: `coverage/served-surface.json` and `.md` for the project's version,
 //! `coverage/served-surface-<version>.json` (less detail) for others, and
 //! `coverage/served-by-version.json` (method + template -> versions that serve it), rebuilt from
-//! the per-version files. `--check` regenerates the project version's files in memory and
+//! the per-version files, and the same table as Rust in `crates/cloakroom/src/served.rs`. `--check` regenerates the project version's files in memory and
 //! fails when the committed ones differ.
 
 mod classfile;
@@ -20,7 +20,8 @@ mod jars;
 mod jaxrs;
 mod locate;
 mod providers;
-mod report;
+pub(crate) mod report;
+mod served_rs;
 #[cfg(test)]
 mod tests;
 mod versions;
@@ -166,6 +167,7 @@ fn census(root: &Path, dist: &dist::Dist, main: bool) -> Result<Vec<(String, Str
         "coverage/served-by-version.json".to_string(),
         versions::render(&by_version),
     ));
+    out.push((served_rs::FILE.to_string(), served_rs::render(&by_version)?));
     out.sort();
     Ok(out)
 }

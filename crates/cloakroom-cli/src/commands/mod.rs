@@ -17,6 +17,7 @@ pub mod health;
 pub mod realm;
 pub mod resource;
 pub mod token;
+pub mod version;
 
 /// What every command gets: the global options and the output settings.
 pub struct Ctx {
@@ -71,6 +72,7 @@ pub async fn run(mut cli: Cli) -> CliResult {
         Command::Delete(a) => resource::delete(&ctx, a).await,
         Command::Realm(c) => realm::run(&ctx, c).await,
         Command::Dev(c) => dev::run(&ctx, c).await,
+        Command::Version => version::run(&ctx).await,
         Command::Completions(a) => {
             let mut script = Vec::new();
             clap_complete::generate(a.shell, &mut Cli::command(), "cloakroom", &mut script);

@@ -23,3 +23,4 @@ mod resource;
 mod roundtrip;
 mod security;
 mod token;
+mod version;

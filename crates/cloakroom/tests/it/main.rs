@@ -17,6 +17,7 @@ mod core_auth;
 mod core_errors;
 mod model_secrets;
 mod secrets;
+mod served_versions;
 
 mod oidc_browser;
 mod oidc_device;
