@@ -2,7 +2,7 @@
 //!
 //! - `keycloak fetch|start|stop|status` — a real Keycloak 26.7.3 for development and tests
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
-//! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
+//! - `test [-- cargo test args]` — install missing system packages, then `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 //! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
@@ -14,6 +14,8 @@ mod codegen;
 mod coverage;
 mod deny;
 mod keycloak;
+mod prereq;
+mod test;
 
 use std::process::ExitCode;
 
@@ -22,8 +24,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keycloak") => keycloak::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
-        Some("test") => keycloak::test_command(&args[1..]),
-        Some("demo") => keycloak::demo_command(&args[1..]),
+        Some("test") => test::test_command(&args[1..]),
+        Some("demo") => test::demo_command(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("deny") => deny::run(&args[1..]),
