@@ -8,15 +8,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::keycloak::{ensure_started, state_path};
+use crate::keycloak::{Wanted, ensure_started_with, state_path};
 
-/// `cargo xtask test [-- cargo test args]`: `cargo test --workspace --all-features` against a
-/// real Keycloak; exits with cargo test's status.
+/// `cargo xtask test [--db h2|postgres] [--version V] [-- cargo test args]`: installs missing
+/// system packages, then `cargo test --workspace --all-features` against a real Keycloak of
+/// that version on that database; exits with cargo test's status.
 ///
 /// The tests' clients log every exchange to `target/cloakroom-oplog/` and this command records
 /// each test's outcome there (`results.txt`), for `cargo xtask coverage`.
 pub fn test_command(args: &[String]) -> Result<()> {
-    let extra = strip_separator(args);
+    let mut wanted = Wanted::from_env()?;
+    let args = wanted.parse(args)?;
+    let extra = strip_separator(&args);
     crate::prereq::ensure()?;
     let oplog = crate::coverage::oplog_dir();
     let _ = fs::remove_dir_all(&oplog);
@@ -29,7 +32,7 @@ pub fn test_command(args: &[String]) -> Result<()> {
         // `support::kc::delete_realm` for why deleting them mid-run is avoided).
         .env("CLOAKROOM_TEST_KEEP_REALMS", "1")
         .current_dir(crate::repo_root());
-    with_server_run(cmd, |cmd| {
+    with_server_run(&wanted, cmd, |cmd| {
         run_recording_results(cmd, &oplog.join("results.txt"))
     })
 }
@@ -54,7 +57,9 @@ fn run_recording_results(cmd: &mut Command, results: &Path) -> std::io::Result<E
 /// `cargo xtask demo [-- example args]`: runs the `quickstart` example against a real Keycloak,
 /// or against `CLOAKROOM_URL` when that is set.
 pub fn demo_command(args: &[String]) -> Result<()> {
-    let extra = strip_separator(args);
+    let mut wanted = Wanted::from_env()?;
+    let args = wanted.parse(args)?;
+    let extra = strip_separator(&args);
     let mut cmd = Command::new(cargo());
     cmd.args(["run", "-q", "-p", "cloakroom", "--example", "quickstart"])
         .current_dir(crate::repo_root());
@@ -66,26 +71,29 @@ pub fn demo_command(args: &[String]) -> Result<()> {
         let status = cmd.status().context("running cargo")?;
         exit_with(status);
     }
-    with_server(cmd)
+    with_server(&wanted, cmd)
 }
 
 /// Start (or reuse) a server, run `cmd` with its coordinates in the environment, stop the
 /// server if this invocation started it (also on failure; on Ctrl-C the watchdog does it),
 /// and exit with `cmd`'s status.
-fn with_server(cmd: Command) -> Result<()> {
-    with_server_run(cmd, |c| c.status())
+fn with_server(wanted: &Wanted, cmd: Command) -> Result<()> {
+    with_server_run(wanted, cmd, |c| c.status())
 }
 
 /// [`with_server`] with a custom way to run the command.
 fn with_server_run(
+    wanted: &Wanted,
     mut cmd: Command,
     run: impl FnOnce(&mut Command) -> std::io::Result<ExitStatus>,
 ) -> Result<()> {
-    let server = ensure_started()?;
+    let server = ensure_started_with(wanted)?;
     let s = &server.state;
     if !server.reused {
         println!(
-            "keycloak ready at {} in {:.1} s",
+            "keycloak {} ({}) ready at {} in {:.1} s",
+            s.version,
+            s.db,
             s.url,
             s.start_seconds.unwrap_or_default()
         );
@@ -95,6 +103,8 @@ fn with_server_run(
         .env("CLOAKROOM_TEST_MGMT_URL", &s.management_url)
         .env("CLOAKROOM_TEST_ADMIN_USER", &s.admin_username)
         .env("CLOAKROOM_TEST_ADMIN_PASSWORD", &s.admin_password)
+        .env("CLOAKROOM_TEST_DB", &s.db)
+        .env("CLOAKROOM_KC_VERSION", &s.version)
         // For examples and the CLI.
         .env("CLOAKROOM_URL", &s.url)
         .env("CLOAKROOM_ADMIN_USER", &s.admin_username)
