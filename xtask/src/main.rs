@@ -1,8 +1,10 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
-//! - `keycloak fetch|start|stop|status` — a real Keycloak 26.7.3 for development and tests
+//! - `keycloak fetch|start|stop|status [--db h2|postgres] [--version V]` — a real Keycloak
+//!   (default 26.7.3 on H2) for development and tests, launched by `crates/cloakroom-devserver`
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
-//! - `test [-- cargo test args]` — install missing system packages, then `cargo test --workspace --all-features` against a real Keycloak
+//! - `test [--db h2|postgres] [--version V] [-- cargo test args]` — install missing system
+//!   packages, then `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` from the last live test run
 //! - `deny` — cargo-deny checks (licenses, bans, sources; advisories when the database is reachable)
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
         Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo | deny>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | test [--db postgres] [--version V] [-- ARGS] | demo | deny>"
             );
             return ExitCode::from(2);
         }
