@@ -1,53 +1,56 @@
-//! `cargo xtask keycloak fetch|start|stop|status`, and the start-run-stop wrapper used by
-//! `cargo xtask test` and `cargo xtask demo`.
+//! `cargo xtask keycloak fetch|start|stop|status`, on the launcher crate `cloakroom-devserver`.
 //!
 //! A real Keycloak (the Quarkus distribution from Maven Central) runs in dev mode on loopback
-//! ports, with a fresh H2 database per run under `.cache/keycloak/run/<id>/data/`. The
-//! distribution is unpacked once into `.cache/keycloak/keycloak-<version>/` and never written to
-//! by a run (as long as the build options below stay the same, `kc.sh` does not re-augment).
+//! ports, with a fresh database per run: H2 under `.cache/keycloak/run/<id>/data/`, or a
+//! private PostgreSQL cluster (`--db postgres`). Each version and database gets its own
+//! unpacked tree under `.cache/keycloak/`, never written to by a run (the build options stay
+//! the same, so `kc.sh` does not re-augment).
 //!
-//! What a run needs to know is in `.cache/keycloak/state.json`.
-//!
-//! Unix only: the server runs in its own session and is stopped through its process group.
+//! What a run needs to know is in `.cache/keycloak/state.json` ([`State`]).
 
-use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
+pub use cloakroom_devserver::State;
+use cloakroom_devserver::dist::Distribution;
+use cloakroom_devserver::keycloak::{self as kc, Db, ServerOptions};
+use cloakroom_devserver::postgres::Postgres;
 
-/// The Keycloak version the project tests against.
-pub const VERSION: &str = "26.7.3";
-/// sha256 of `keycloak-quarkus-dist-26.7.3.zip` from Maven Central.
-const ZIP_SHA256: &str = "27a6535553c3cdcd083872ba40629efafb3475e3b758e0c6f691395561dd0f1f";
-/// Never rely on Maven's super-POM default (2.8 in Maven 3.8.7, which has no `-Dartifact`).
-pub(crate) const DEPENDENCY_PLUGIN: &str = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
-/// Build-time options. Keep them identical for every run: a change makes `kc.sh` re-augment
-/// the shared distribution (about 20 s, and it rewrites `lib/quarkus/` under a running server).
-const BUILD_OPTIONS: &[&str] = &[
-    "--health-enabled=true",
-    "--metrics-enabled=true",
-    // token-exchange:v1 and admin-fine-grained-authz:v1: the legacy exchange and the
-    // `management/permissions` endpoints of the spec; client-types (experimental) and
-    // client-secret-rotation (preview): Admin API operations of the 26.7.3 spec that answer
-    // 501 without them.
-    "--features=token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation",
-];
-const DEFAULT_START_TIMEOUT_SECS: u64 = 300;
-const STOP_GRACE_SECS: u64 = 60;
+/// A server for a task: the launcher's [`cloakroom_devserver::Server`] with anyhow errors.
+pub struct Server(cloakroom_devserver::Server);
 
-const USAGE: &str = "usage: cargo xtask keycloak <fetch|start|stop|status>
+impl std::ops::Deref for Server {
+    type Target = cloakroom_devserver::Server;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
 
-  fetch    download keycloak-quarkus-dist {VERSION} with Maven into .cache/keycloak and unpack it
+impl Server {
+    /// Stops the server if this invocation started it; a reused one keeps running.
+    pub fn stop_if_owned(self) -> Result<()> {
+        Ok(self.0.stop_if_owned()?)
+    }
+
+    /// Leaves the server running; returns its state.
+    pub fn detach(self) -> State {
+        self.0.detach()
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask keycloak <fetch|start|stop|status> [--db h2|postgres] [--version V]
+
+  fetch    download keycloak-quarkus-dist with Maven into .cache/keycloak, check its sha256, unpack it
   start    start (or reuse) a dev-mode server on free loopback ports; writes .cache/keycloak/state.json
-  stop     stop the server named in the state file (its whole process group)
+  stop     stop the server named in the state file (its whole process group, and its PostgreSQL)
   status   print the state file; exit 0 when /health/ready answers 200, 1 otherwise
+
+options:
+  --db h2|postgres   the database (default h2, or CLOAKROOM_TEST_DB); postgres runs a private
+                     Debian PostgreSQL cluster in a temporary directory
+  --version V        a keycloak-quarkus-dist version with a recorded sha256 (default {VERSION},
+                     or CLOAKROOM_KC_VERSION): {KNOWN}
 
 environment:
   CLOAKROOM_KC_HTTP_PORT, CLOAKROOM_KC_MGMT_PORT   fixed ports instead of free ones
@@ -55,23 +58,98 @@ environment:
   KC_BOOTSTRAP_ADMIN_USERNAME, KC_BOOTSTRAP_ADMIN_PASSWORD   admin account (default admin/admin)
   JAVA_OPTS_KC_HEAP                               heap options (default -Xms256m -Xmx1g)";
 
+fn usage() -> String {
+    let known: Vec<&str> = cloakroom_devserver::KNOWN_VERSIONS
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    USAGE
+        .replace("{VERSION}", cloakroom_devserver::VERSION)
+        .replace("{KNOWN}", &known.join(", "))
+}
+
+/// Which server to start: version and database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    pub version: String,
+    /// `dev-file` (H2) or `postgres`.
+    pub db: String,
+}
+
+impl Wanted {
+    /// From the environment (`CLOAKROOM_KC_VERSION`, `CLOAKROOM_TEST_DB`), else the defaults.
+    pub fn from_env() -> Result<Wanted> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut w = Wanted {
+            version: cloakroom_devserver::VERSION.to_string(),
+            db: "dev-file".into(),
+        };
+        if let Some(v) = var("CLOAKROOM_KC_VERSION") {
+            w.version = v.trim().to_string();
+        }
+        if let Some(db) = var("CLOAKROOM_TEST_DB") {
+            w.set_db(&db)?;
+        }
+        Ok(w)
+    }
+
+    fn set_db(&mut self, db: &str) -> Result<()> {
+        self.db = match db.trim() {
+            "h2" | "dev-file" => "dev-file".into(),
+            "postgres" | "postgresql" => "postgres".into(),
+            other => bail!("unknown database `{other}`: use h2 or postgres"),
+        };
+        Ok(())
+    }
+
+    /// Takes `--db X` and `--version V` out of `args`; returns the rest.
+    pub fn parse(&mut self, args: &[String]) -> Result<Vec<String>> {
+        let mut rest = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--" => {
+                    rest.push(a.clone());
+                    rest.extend(it.cloned());
+                    break;
+                }
+                "--db" => self.set_db(it.next().context("--db needs h2 or postgres")?)?,
+                "--version" => {
+                    self.version = it.next().context("--version needs a version")?.clone();
+                }
+                _ => rest.push(a.clone()),
+            }
+        }
+        Ok(rest)
+    }
+
+    fn flavour(&self) -> &'static str {
+        if self.db == "postgres" {
+            "-postgres"
+        } else {
+            ""
+        }
+    }
+}
+
 pub fn run(args: &[String]) -> Result<()> {
-    match args.first().map(String::as_str) {
-        Some("fetch") => fetch().map(drop),
+    let mut wanted = Wanted::from_env()?;
+    let rest = wanted.parse(args)?;
+    match rest.first().map(String::as_str) {
+        Some("fetch") => fetch(&wanted).map(drop),
         Some("start") => {
-            // `start` leaves the server running: dropping `server` disarms the watchdog and
-            // lets the child go.
-            let server = ensure_started()?;
-            let state = &server.state;
+            let server = ensure_started_with(&wanted)?;
             if !server.reused {
+                let state = server.detach();
                 println!(
-                    "keycloak {} ready at {} (management {}), started in {:.1} s",
+                    "keycloak {} ({}) ready at {} (management {}), started in {:.1} s",
                     state.version,
+                    state.db,
                     state.url,
                     state.management_url,
                     state.start_seconds.unwrap_or_default()
                 );
-                println!("log: {}", state.log);
+                println!("log: {}", state.log.display());
                 println!("stop it with: cargo xtask keycloak stop");
             }
             Ok(())
@@ -79,26 +157,15 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("stop") => stop_from_state_file(),
         Some("status") => status(),
         Some("-h" | "--help" | "help") => {
-            println!("{}", USAGE.replace("{VERSION}", VERSION));
+            println!("{}", usage());
             Ok(())
         }
-        _ => bail!("{}", USAGE.replace("{VERSION}", VERSION)),
+        _ => bail!("{}", usage()),
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Paths and state
-
 fn cache_dir() -> PathBuf {
     crate::repo_root().join(".cache").join("keycloak")
-}
-
-fn dist_home() -> PathBuf {
-    cache_dir().join(format!("keycloak-{VERSION}"))
-}
-
-fn zip_path() -> PathBuf {
-    cache_dir().join(format!("keycloak-quarkus-dist-{VERSION}.zip"))
 }
 
 /// `.cache/keycloak/state.json`: what a running server is and how to reach it.
@@ -106,337 +173,56 @@ pub fn state_path() -> PathBuf {
     cache_dir().join("state.json")
 }
 
-/// The contents of the state file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
-    pub version: String,
-    pub url: String,
-    pub management_url: String,
-    pub http_port: u16,
-    pub management_port: u16,
-    /// The PID of `kc.sh`, which is also the id of the server's process group.
-    pub pid: u32,
-    pub admin_username: String,
-    pub admin_password: String,
-    pub log: String,
-    pub java: String,
-    pub started_at: String,
-    /// Seconds from spawn to "ready and the admin can log in".
-    #[serde(default)]
-    pub start_seconds: Option<f64>,
-    /// This run's private data directory (H2 database, transaction logs).
-    #[serde(default)]
-    pub data_dir: Option<String>,
+fn progress(line: &str) {
+    println!("{line}");
 }
 
-fn read_state() -> Result<Option<State>> {
-    let path = state_path();
-    match fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .with_context(|| format!("{} is not a valid state file", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
+/// Fetches and unpacks the distribution unless it is already unpacked.
+fn fetch(wanted: &Wanted) -> Result<Distribution> {
+    let dist = Distribution::ensure(&cache_dir(), &wanted.version, wanted.flavour(), &progress)?;
+    println!(
+        "keycloak {} is unpacked at {}",
+        dist.version,
+        dist.home.display()
+    );
+    Ok(dist)
 }
 
-fn write_state(state: &State) -> Result<()> {
-    let path = state_path();
-    let tmp = path.with_extension(format!("json.tmp{}", std::process::id()));
-    let mut text = serde_json::to_string_pretty(state)?;
-    text.push('\n');
-    fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+/// [`ensure_started_with`] for the server the environment asks for.
+pub fn ensure_started() -> Result<Server> {
+    ensure_started_with(&Wanted::from_env()?)
 }
 
-/// Removes the state file if it still describes the server with this PID.
-fn remove_state_for(pid: u32) {
-    if let Ok(Some(state)) = read_state()
-        && state.pid == pid
-    {
-        let _ = fs::remove_file(state_path());
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// fetch
-
-fn dist_is_unpacked(home: &Path) -> bool {
-    home.join("bin/kc.sh").is_file() && home.join("lib/quarkus-run.jar").is_file()
-}
-
-/// Downloads and unpacks the distribution unless it is already unpacked; returns its home.
-pub fn fetch() -> Result<PathBuf> {
-    let home = dist_home();
-    if dist_is_unpacked(&home) {
-        println!(
-            "keycloak {VERSION} is already unpacked at {}",
-            home.display()
-        );
-        return Ok(home);
-    }
-    let cache = cache_dir();
-    fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
-    let zip = zip_path();
-
-    if zip.is_file() {
-        let sum = sha256(&zip)?;
-        if sum == ZIP_SHA256 {
-            println!("using the already downloaded {}", zip.display());
-        } else {
+/// Reuses the server in the state file when it is the wanted one, alive and ready; else stops
+/// it and starts a new one.
+pub fn ensure_started_with(wanted: &Wanted) -> Result<Server> {
+    if let Some(state) = State::read(&state_path())? {
+        let same = state.version == wanted.version && state.db == wanted.db;
+        if same && kc::is_running_and_ready(&state) {
+            println!(
+                "keycloak {} ({}) is already running and ready at {} (pid {}): reusing it",
+                state.version, state.db, state.url, state.pid
+            );
+            return Ok(Server(cloakroom_devserver::Server::reuse(state)));
+        }
+        if kc::is_running(&state) {
             eprintln!(
-                "{} has sha256 {sum}, expected {ZIP_SHA256}: downloading it again",
-                zip.display()
-            );
-            fs::remove_file(&zip).with_context(|| format!("removing {}", zip.display()))?;
-        }
-    }
-    if !zip.is_file() {
-        download(&cache)?;
-        if !zip.is_file() {
-            bail!("mvn finished but {} does not exist", zip.display());
-        }
-        let sum = sha256(&zip)?;
-        if sum != ZIP_SHA256 {
-            bail!(
-                "{} has sha256 {sum}, expected {ZIP_SHA256}. Maven copies from ~/.m2 when the \
-                 artifact is there: remove ~/.m2/repository/org/keycloak/keycloak-quarkus-dist/{VERSION} \
-                 and {} and try again",
-                zip.display(),
-                zip.display()
+                "stopping the server in {} (pid {}, keycloak {} on {}): {}",
+                state_path().display(),
+                state.pid,
+                state.version,
+                state.db,
+                if same {
+                    "alive but not ready"
+                } else {
+                    "another version or database was asked for"
+                }
             );
         }
-        println!("sha256 ok: {sum}");
+        kc::stop(&state, Some(&state_path()))?;
+        let _ = std::fs::remove_file(state_path());
     }
-
-    unpack(&zip, &cache, &home)?;
-    println!("keycloak {VERSION} unpacked at {}", home.display());
-    Ok(home)
-}
-
-fn download(cache: &Path) -> Result<()> {
-    let Some(mvn) = which("mvn") else {
-        bail!(
-            "`mvn` is not on PATH: install Maven (e.g. `apt-get install maven`) to download \
-             org.keycloak:keycloak-quarkus-dist:{VERSION}:zip, or put keycloak-quarkus-dist-{VERSION}.zip \
-             into {}",
-            cache.display()
-        );
-    };
-    if which("java").is_none() && std::env::var_os("JAVA_HOME").is_none() {
-        bail!(
-            "Maven needs Java, but there is no `java` on PATH and JAVA_HOME is unset: install a JDK 17+"
-        );
-    }
-    println!("downloading org.keycloak:keycloak-quarkus-dist:{VERSION}:zip with Maven...");
-    let t0 = Instant::now();
-    // Output is kept for errors only (a quiet, successful Maven still prints colour resets).
-    let out = Command::new(mvn)
-        .args(["-B", "-q"])
-        .arg(format!("{DEPENDENCY_PLUGIN}:copy"))
-        .arg(format!(
-            "-Dartifact=org.keycloak:keycloak-quarkus-dist:{VERSION}:zip"
-        ))
-        .arg(format!("-DoutputDirectory={}", cache.display()))
-        .stdin(Stdio::null())
-        .output()
-        .context("running mvn")?;
-    if !out.status.success() {
-        bail!(
-            "mvn failed ({}) downloading keycloak-quarkus-dist {VERSION}:\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    println!("downloaded in {:.1} s", t0.elapsed().as_secs_f64());
-    Ok(())
-}
-
-pub(crate) fn sha256(file: &Path) -> Result<String> {
-    let attempts: [(&str, &[&str]); 2] = [("sha256sum", &[]), ("shasum", &["-a", "256"])];
-    for (tool, args) in attempts {
-        if which(tool).is_none() {
-            continue;
-        }
-        let out = Command::new(tool)
-            .args(args)
-            .arg(file)
-            .output()
-            .with_context(|| format!("running {tool}"))?;
-        if !out.status.success() {
-            bail!(
-                "{tool} {} failed: {}",
-                file.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        if let Some(sum) = text.split_whitespace().next() {
-            return Ok(sum.to_ascii_lowercase());
-        }
-    }
-    bail!("neither `sha256sum` nor `shasum` is on PATH: cannot verify the download")
-}
-
-/// Unpacks into a scratch directory first, so a half-unpacked tree never looks complete.
-fn unpack(zip: &Path, cache: &Path, home: &Path) -> Result<()> {
-    let scratch = cache.join(format!(".unpack-{}", std::process::id()));
-    if scratch.exists() {
-        fs::remove_dir_all(&scratch)?;
-    }
-    fs::create_dir_all(&scratch)?;
-    let t0 = Instant::now();
-    let ran = if which("unzip").is_some() {
-        println!("unpacking with unzip...");
-        Command::new("unzip")
-            .arg("-q")
-            .arg(zip)
-            .arg("-d")
-            .arg(&scratch)
-            .status()
-            .context("running unzip")?
-    } else if which("python3").is_some() {
-        println!("`unzip` not found; unpacking with python3 -m zipfile...");
-        Command::new("python3")
-            .args(["-m", "zipfile", "-e"])
-            .arg(zip)
-            .arg(&scratch)
-            .status()
-            .context("running python3 -m zipfile")?
-    } else if which("jar").is_some() {
-        println!("`unzip` and `python3` not found; unpacking with jar...");
-        Command::new("jar")
-            .arg("xf")
-            .arg(fs::canonicalize(zip)?)
-            .current_dir(&scratch)
-            .status()
-            .context("running jar")?
-    } else {
-        bail!(
-            "cannot unpack {}: install `unzip` (or python3, or a JDK's `jar`)",
-            zip.display()
-        );
-    };
-    if !ran.success() {
-        bail!("unpacking {} failed ({ran})", zip.display());
-    }
-    let inner = scratch.join(format!("keycloak-{VERSION}"));
-    if !dist_is_unpacked(&inner) {
-        bail!(
-            "unexpected zip layout: {} has no bin/kc.sh (see {})",
-            inner.display(),
-            scratch.display()
-        );
-    }
-    // python's zipfile and jar drop the permission bits.
-    for entry in fs::read_dir(inner.join("bin"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "sh") {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
-        }
-    }
-    if home.exists() {
-        // A partial tree left by someone else: replace it.
-        fs::remove_dir_all(home).with_context(|| format!("removing {}", home.display()))?;
-    }
-    fs::rename(&inner, home).with_context(|| format!("moving the tree to {}", home.display()))?;
-    fs::remove_dir_all(&scratch)?;
-    println!("unpacked in {:.1} s", t0.elapsed().as_secs_f64());
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Java
-
-struct Java {
-    home: Option<PathBuf>,
-    bin: PathBuf,
-    /// Human-readable: where it came from and `java -version`'s first line.
-    description: String,
-}
-
-fn choose_java() -> Result<Java> {
-    let jvm = Path::new("/usr/lib/jvm");
-    let mut temurin = vec![jvm.join("temurin-25-jdk-amd64")];
-    if let Ok(entries) = fs::read_dir(jvm) {
-        let mut others: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("temurin-25"))
-            })
-            .collect();
-        others.sort();
-        temurin.extend(others);
-    }
-    let (home, bin, source) = if let Some(home) =
-        temurin.into_iter().find(|h| h.join("bin/java").is_file())
-    {
-        let bin = home.join("bin/java");
-        (Some(home), bin, "Temurin 25")
-    } else if let Some(home) = std::env::var_os("JAVA_HOME")
-        .map(PathBuf::from)
-        .filter(|h| h.join("bin/java").is_file())
-    {
-        let bin = home.join("bin/java");
-        (Some(home), bin, "JAVA_HOME")
-    } else if let Some(bin) = which("java") {
-        (None, bin, "java on PATH")
-    } else {
-        bail!(
-            "no Java found: install a JDK 17+ (Temurin 25 is the one Keycloak {VERSION} recommends) \
-             or set JAVA_HOME"
-        );
-    };
-    let out = Command::new(&bin)
-        .arg("-version")
-        .output()
-        .with_context(|| format!("running {} -version", bin.display()))?;
-    let version = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .next()
-        .unwrap_or("unknown version")
-        .to_string();
-    Ok(Java {
-        description: format!("{} ({source}: {version})", bin.display()),
-        home,
-        bin,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// start
-
-/// A server this invocation started or found running.
-pub struct Server {
-    pub state: State,
-    /// True when an already running server was reused: then it is not ours to stop.
-    pub reused: bool,
-    /// `kc.sh`, when this process spawned it.
-    child: Option<Child>,
-    /// Stops the server if this process dies (Ctrl-C) while it owns it.
-    watchdog: Option<Child>,
-}
-
-impl Server {
-    /// Stops the server if this invocation started it; a reused server keeps running.
-    pub fn stop_if_owned(mut self) -> Result<()> {
-        if self.reused {
-            return Ok(());
-        }
-        let result = stop(&self.state, self.child.as_mut());
-        disarm(self.watchdog.take());
-        result
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Dropping without stop_if_owned means "leave it running" (`keycloak start`).
-        disarm(self.watchdog.take());
-    }
+    start_new(wanted)
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -446,310 +232,45 @@ fn env_or(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-fn port_from_env(name: &str) -> Result<Option<u16>> {
+fn port_from_env(name: &str) -> Result<u16> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => v
             .trim()
             .parse::<u16>()
-            .map(Some)
             .with_context(|| format!("{name}={v} is not a port number")),
-        _ => Ok(None),
+        _ => Ok(0),
     }
 }
 
-/// Free loopback ports: bind port 0 (both at once, so they differ) and release them.
-fn choose_ports() -> Result<(u16, u16)> {
-    let http = port_from_env("CLOAKROOM_KC_HTTP_PORT")?;
-    let mgmt = port_from_env("CLOAKROOM_KC_MGMT_PORT")?;
-    let mut held = Vec::new();
-    let mut pick = |fixed: Option<u16>, name: &str| -> Result<u16> {
-        let listener = TcpListener::bind(("127.0.0.1", fixed.unwrap_or(0))).with_context(|| {
-            format!(
-                "127.0.0.1:{} ({name}) is not free",
-                fixed.unwrap_or_default()
-            )
-        })?;
-        let port = listener.local_addr()?.port();
-        held.push(listener);
-        Ok(port)
-    };
-    let http = pick(http, "CLOAKROOM_KC_HTTP_PORT")?;
-    let mgmt = pick(mgmt, "CLOAKROOM_KC_MGMT_PORT")?;
-    drop(held);
-    Ok((http, mgmt))
-}
-
-fn start_timeout() -> Result<Duration> {
-    match std::env::var("CLOAKROOM_KC_START_TIMEOUT") {
-        Ok(v) if !v.trim().is_empty() => Ok(Duration::from_secs(v.trim().parse().with_context(
-            || format!("CLOAKROOM_KC_START_TIMEOUT={v} is not a number of seconds"),
-        )?)),
-        _ => Ok(Duration::from_secs(DEFAULT_START_TIMEOUT_SECS)),
-    }
-}
-
-/// Reuses the server in the state file when it is alive and ready, else starts a new one.
-pub fn ensure_started() -> Result<Server> {
-    if let Some(state) = read_state()? {
-        let alive = group_alive(state.pid);
-        if alive && is_keycloak_group(state.pid) && health_ready(&state.management_url) {
-            println!(
-                "keycloak {} is already running and ready at {} (pid {}): reusing it",
-                state.version, state.url, state.pid
-            );
-            return Ok(Server {
-                state,
-                reused: true,
-                child: None,
-                watchdog: None,
-            });
-        }
-        if alive && is_keycloak_group(state.pid) {
-            eprintln!(
-                "the server in {} (pid {}) is alive but not ready: stopping it and starting a new one",
-                state_path().display(),
-                state.pid
-            );
-            stop(&state, None)?;
-        } else {
-            eprintln!(
-                "{} names pid {}, which is gone: starting a new server",
-                state_path().display(),
-                state.pid
-            );
-            let _ = fs::remove_file(state_path());
-        }
-    }
-    start_new()
-}
-
-fn start_new() -> Result<Server> {
-    let home = fetch()?;
-    let java = choose_java()?;
-    println!("java: {}", java.description);
-    let (http_port, mgmt_port) = choose_ports()?;
-    let admin_username = env_or("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
-    let admin_password = env_or("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin");
-
-    // Each run gets its own data directory: kc.db-url-path replaces the home directory in
-    // the dev-file H2 URL (`<path>/data/h2/keycloakdb`), and Narayana's object store is moved
-    // next to it. The distribution's own data/ is left alone.
-    let started_at = SystemTime::now();
+fn start_new(wanted: &Wanted) -> Result<Server> {
+    let dist = fetch(wanted)?;
     let run_id = format!(
         "{}-{}",
-        started_at.duration_since(UNIX_EPOCH)?.as_secs(),
+        SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
         std::process::id()
     );
-    let run_dir = cache_dir().join("run").join(&run_id);
-    let data_dir = run_dir.join("data");
-    fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-    let log_path = run_dir.join("keycloak.log");
-    let log =
-        fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-
-    let kc_sh = home.join("bin/kc.sh");
-    // `setsid` execs in place (our child is not a group leader), so the PID we get is kc.sh's
-    // and it leads a new session and process group; without it, a new process group.
-    let mut cmd = match which("setsid") {
-        Some(setsid) => {
-            let mut c = Command::new(setsid);
-            c.arg(&kc_sh);
-            c
-        }
-        None => {
-            let mut c = Command::new(&kc_sh);
-            c.process_group(0);
-            c
-        }
-    };
-    cmd.arg("start-dev")
-        .arg("--http-host=127.0.0.1")
-        .arg(format!("--http-port={http_port}"))
-        .arg(format!("--http-management-port={mgmt_port}"))
-        .args(BUILD_OPTIONS)
-        .arg(format!("-Dkc.db-url-path={}", run_dir.display()))
-        .arg(format!(
-            "-Dquarkus.transaction-manager.object-store.directory={}",
-            data_dir.join("transaction-logs").display()
-        ))
-        .env("KC_BOOTSTRAP_ADMIN_USERNAME", &admin_username)
-        .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password)
-        .env(
-            "JAVA_OPTS_KC_HEAP",
-            env_or("JAVA_OPTS_KC_HEAP", "-Xms256m -Xmx1g"),
-        )
-        .env("JAVA", &java.bin)
-        .current_dir(&run_dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-    match &java.home {
-        Some(h) => cmd.env("JAVA_HOME", h),
-        None => cmd.env_remove("JAVA_HOME"),
-    };
-
-    println!(
-        "starting keycloak {VERSION} on http://127.0.0.1:{http_port} (management {mgmt_port}), log {}",
-        log_path.display()
-    );
-    let t0 = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("spawning {}", kc_sh.display()))?;
-    let pid = child.id();
-    let watchdog = arm_watchdog(pid, &data_dir);
-
-    let state = State {
-        version: VERSION.to_string(),
-        url: format!("http://127.0.0.1:{http_port}"),
-        management_url: format!("http://127.0.0.1:{mgmt_port}"),
-        http_port,
-        management_port: mgmt_port,
-        pid,
-        admin_username,
-        admin_password,
-        log: log_path.display().to_string(),
-        java: java.description,
-        started_at: rfc3339(started_at),
-        start_seconds: None,
-        data_dir: Some(data_dir.display().to_string()),
-    };
-    let mut server = Server {
-        state,
-        reused: false,
-        child: None,
-        watchdog,
-    };
-
-    if let Err(e) = wait_until_ready(&server.state, &mut child, t0) {
-        let tail = log_tail(&log_path, 60);
-        let _ = stop(&server.state, Some(&mut child));
-        disarm(server.watchdog.take());
-        bail!(
-            "{e:#}\n--- last lines of {} ---\n{tail}--- end of log ---",
-            log_path.display()
-        );
+    let run_dir = cache_dir().join("run").join(run_id);
+    let mut opts = ServerOptions::new(dist, &run_dir);
+    opts.http_port = port_from_env("CLOAKROOM_KC_HTTP_PORT")?;
+    opts.management_port = port_from_env("CLOAKROOM_KC_MGMT_PORT")?;
+    opts.admin_username = env_or("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
+    opts.admin_password = env_or("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin");
+    opts.heap = env_or("JAVA_OPTS_KC_HEAP", "-Xms256m -Xmx1g");
+    opts.state_file = Some(state_path());
+    // The per-run data goes with the server; the log stays.
+    opts.remove_on_stop = Some(run_dir.join("data"));
+    let timeout = env_or("CLOAKROOM_KC_START_TIMEOUT", "300");
+    opts.timeout = std::time::Duration::from_secs(timeout.trim().parse().with_context(|| {
+        format!("CLOAKROOM_KC_START_TIMEOUT={timeout} is not a number of seconds")
+    })?);
+    if wanted.db == "postgres" {
+        opts.db = Db::Postgres(Postgres::start(&progress)?);
     }
-    server.state.start_seconds = Some((t0.elapsed().as_secs_f64() * 10.0).round() / 10.0);
-    server.child = Some(child);
-    write_state(&server.state)?;
-    Ok(server)
+    Ok(Server(opts.start(&progress)?))
 }
-
-fn wait_until_ready(state: &State, child: &mut Child, t0: Instant) -> Result<()> {
-    let timeout = start_timeout()?;
-    let ready_url = format!("{}/health/ready", state.management_url);
-    let mut last_report = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            bail!(
-                "keycloak exited during startup ({status}) after {:.0} s",
-                t0.elapsed().as_secs_f64()
-            );
-        }
-        if health_ready(&state.management_url) {
-            break;
-        }
-        if t0.elapsed() > timeout {
-            bail!(
-                "keycloak was not ready within {} s ({ready_url} did not answer 200; \
-                 raise CLOAKROOM_KC_START_TIMEOUT if the machine is slow)",
-                timeout.as_secs()
-            );
-        }
-        if last_report.elapsed() > Duration::from_secs(30) {
-            println!(
-                "  still waiting for {ready_url} ({:.0} s)",
-                t0.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    admin_token(state).context("keycloak is ready but the bootstrap admin cannot log in")?;
-    Ok(())
-}
-
-/// Password grant for the bootstrap admin on the master realm.
-fn admin_token(state: &State) -> Result<()> {
-    let body = format!(
-        "grant_type=password&client_id=admin-cli&username={}&password={}",
-        form_encode(&state.admin_username),
-        form_encode(&state.admin_password)
-    );
-    let url = format!("{}/realms/master/protocol/openid-connect/token", state.url);
-    let (status, text) = http(
-        "POST",
-        &url,
-        Some(("application/x-www-form-urlencoded", &body)),
-    )?;
-    if status != 200 {
-        bail!("POST {url} answered {status}: {}", excerpt(&text));
-    }
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("token response: {}", excerpt(&text)))?;
-    if json.get("access_token").and_then(|t| t.as_str()).is_none() {
-        bail!("token response has no access_token: {}", excerpt(&text));
-    }
-    Ok(())
-}
-
-fn health_ready(management_url: &str) -> bool {
-    matches!(
-        http("GET", &format!("{management_url}/health/ready"), None),
-        Ok((200, _))
-    )
-}
-
-/// A watchdog shell in its own process group, reading a pipe from this process. When this
-/// process dies (Ctrl-C, kill) while it still owns the server, the kernel closes the pipe, and
-/// the watchdog stops the server's process group and removes the state file and data
-/// directory. Disarmed by writing `disarm` to the pipe when the server is stopped normally or
-/// handed over. (The pipe is close-on-exec, so no other child keeps it open; `kill -0 PID`
-/// would not do, as it succeeds on an unreaped zombie.)
-fn arm_watchdog(server_pid: u32, data_dir: &Path) -> Option<Child> {
-    // POSIX sh (dash's `kill` takes no `--`; `-PGID` after the signal is a group).
-    let script = r#"
-kc=$1; state=$2; data=$3
-if read -r line && [ "$line" = disarm ]; then exit 0; fi
-kill -0 "-$kc" 2>/dev/null || exit 0
-kill -TERM "-$kc" 2>/dev/null
-i=0
-while kill -0 "-$kc" 2>/dev/null && [ "$i" -lt 60 ]; do sleep 1; i=$((i+1)); done
-kill -KILL "-$kc" 2>/dev/null
-if grep -q "\"pid\": $kc," "$state" 2>/dev/null; then rm -f "$state"; fi
-case "$data" in */.cache/keycloak/run/*/data) rm -rf "$data" ;; esac
-"#;
-    Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("cloakroom-keycloak-watchdog")
-        .arg(server_pid.to_string())
-        .arg(state_path())
-        .arg(data_dir)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| eprintln!("warning: no watchdog (Ctrl-C will leave keycloak running): {e}"))
-        .ok()
-}
-
-fn disarm(watchdog: Option<Child>) {
-    if let Some(mut w) = watchdog {
-        if let Some(mut pipe) = w.stdin.take() {
-            let _ = pipe.write_all(b"disarm\n");
-        }
-        let _ = w.wait();
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// stop and status
 
 fn stop_from_state_file() -> Result<()> {
-    match read_state()? {
+    match State::read(&state_path())? {
         None => {
             println!(
                 "no state file ({}): no server started by xtask to stop",
@@ -757,81 +278,29 @@ fn stop_from_state_file() -> Result<()> {
             );
             Ok(())
         }
-        Some(state) => stop(&state, None),
-    }
-}
-
-/// SIGTERM to the server's process group, up to 60 s grace, then SIGKILL; removes the state
-/// file and the run's data directory (the log stays).
-fn stop(state: &State, mut child: Option<&mut Child>) -> Result<()> {
-    let pid = state.pid;
-    let reap = |child: &mut Option<&mut Child>| {
-        if let Some(c) = child.as_deref_mut() {
-            let _ = c.try_wait();
-        }
-    };
-    reap(&mut child);
-    if !group_alive(pid) {
-        println!("keycloak (pid {pid}) is not running");
-    } else if !is_keycloak_group(pid) {
-        eprintln!(
-            "process group {pid} does not look like Keycloak (pid reused?): not signalling it"
-        );
-    } else {
-        println!("stopping keycloak (process group {pid})...");
-        let t0 = Instant::now();
-        signal_group("TERM", pid);
-        let mut gone = false;
-        while t0.elapsed() < Duration::from_secs(STOP_GRACE_SECS) {
-            reap(&mut child);
-            if !group_alive(pid) {
-                gone = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        if !gone {
-            eprintln!("keycloak did not exit within {STOP_GRACE_SECS} s: SIGKILL");
-            signal_group("KILL", pid);
-            let t1 = Instant::now();
-            while t1.elapsed() < Duration::from_secs(10) {
-                reap(&mut child);
-                if !group_alive(pid) {
-                    gone = true;
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            if !gone {
-                bail!("process group {pid} is still alive after SIGKILL");
-            }
-        }
-        if let Some(c) = child {
-            let _ = c.wait();
-        }
-        println!("stopped in {:.1} s", t0.elapsed().as_secs_f64());
-    }
-    remove_state_for(pid);
-    if let Some(dir) = &state.data_dir {
-        let dir = Path::new(dir);
-        // Only ever our own per-run directory.
-        if dir.starts_with(cache_dir().join("run")) && dir.ends_with("data") {
-            let _ = fs::remove_dir_all(dir);
+        Some(state) => {
+            let how = kc::stop(&state, Some(&state_path()))?;
+            println!("keycloak (pid {}): {how:?}", state.pid);
+            Ok(())
         }
     }
-    Ok(())
 }
 
 fn status() -> Result<()> {
-    let Some(state) = read_state()? else {
+    let Some(state) = State::read(&state_path())? else {
         bail!(
             "no state file ({}): start a server with `cargo xtask keycloak start`",
             state_path().display()
         );
     };
-    println!("{}", serde_json::to_string_pretty(&state)?);
-    let alive = group_alive(state.pid);
-    let ready = alive && health_ready(&state.management_url);
+    let mut shown = serde_json::to_value(&state)?;
+    shown["admin_password"] = "<redacted>".into();
+    if let Some(pg) = shown.get_mut("postgres").filter(|p| p.is_object()) {
+        pg["password"] = "<redacted>".into();
+    }
+    println!("{}", serde_json::to_string_pretty(&shown)?);
+    let alive = kc::is_running(&state);
+    let ready = alive && kc::is_running_and_ready(&state);
     println!(
         "process group {}: {}",
         state.pid,
@@ -849,357 +318,23 @@ fn status() -> Result<()> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// `cargo xtask test` and `cargo xtask demo`
-
-/// `cargo xtask test [-- cargo test args]`: `cargo test --workspace --all-features` against a
-/// real Keycloak; exits with cargo test's status.
-///
-/// The tests' clients log every exchange to `target/cloakroom-oplog/` and this command records
-/// each test's outcome there (`results.txt`), for `cargo xtask coverage`.
-pub fn test_command(args: &[String]) -> Result<()> {
-    let extra = strip_separator(args);
-    let oplog = crate::coverage::oplog_dir();
-    let _ = fs::remove_dir_all(&oplog);
-    fs::create_dir_all(&oplog).with_context(|| format!("creating {}", oplog.display()))?;
-    let mut cmd = Command::new(cargo());
-    cmd.args(["test", "--workspace", "--all-features"])
-        .args(extra)
-        .env("CLOAKROOM_OPLOG_DIR", &oplog)
-        // The server is thrown away after the run: tests keep their realms (see
-        // `support::kc::delete_realm` for why deleting them mid-run is avoided).
-        .env("CLOAKROOM_TEST_KEEP_REALMS", "1")
-        .current_dir(crate::repo_root());
-    // --- OpenLDAP for the user-federation tests (xtask/src/slapd.rs); to be re-homed. ---
-    let mut ldap = crate::slapd::Slapd::start(&crate::repo_root().join(".cache"))?;
-    println!("slapd ready at {} (pid {:?})", ldap.url, ldap.pid());
-    cmd.envs(ldap.env());
-    with_server_run(cmd, move |cmd| {
-        let status = run_recording_results(cmd, &oplog.join("results.txt"));
-        if let Err(e) = ldap.stop() {
-            eprintln!("slapd: stopping: {e:#}");
-        }
-        status
-    })
-    // --- end OpenLDAP ---
-}
-
-/// Runs `cmd`, passing its output through, and writes libtest's result lines to `results`.
-fn run_recording_results(cmd: &mut Command, results: &Path) -> std::io::Result<ExitStatus> {
-    use std::io::{BufRead, BufReader, Write};
-    let mut child = cmd.stdout(Stdio::piped()).spawn()?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut out = fs::File::create(results)?;
-    let mut console = std::io::stdout();
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
-        writeln!(console, "{line}")?;
-        if let Some(r) = crate::coverage::result_line(&line) {
-            writeln!(out, "{r}")?;
-        }
-    }
-    child.wait()
-}
-
-/// `cargo xtask demo [-- example args]`: runs the `quickstart` example against a real Keycloak,
-/// or against `CLOAKROOM_URL` when that is set.
-pub fn demo_command(args: &[String]) -> Result<()> {
-    let extra = strip_separator(args);
-    let mut cmd = Command::new(cargo());
-    cmd.args(["run", "-q", "-p", "cloakroom", "--example", "quickstart"])
-        .current_dir(crate::repo_root());
-    if !extra.is_empty() {
-        cmd.arg("--").args(extra);
-    }
-    if std::env::var_os("CLOAKROOM_URL").is_some_and(|v| !v.is_empty()) {
-        println!("CLOAKROOM_URL is set: running the example against it");
-        let status = cmd.status().context("running cargo")?;
-        exit_with(status);
-    }
-    with_server(cmd)
-}
-
-/// Start (or reuse) a server, run `cmd` with its coordinates in the environment, stop the
-/// server if this invocation started it (also on failure; on Ctrl-C the watchdog does it),
-/// and exit with `cmd`'s status.
-fn with_server(cmd: Command) -> Result<()> {
-    with_server_run(cmd, |c| c.status())
-}
-
-/// [`with_server`] with a custom way to run the command.
-fn with_server_run(
-    mut cmd: Command,
-    run: impl FnOnce(&mut Command) -> std::io::Result<ExitStatus>,
-) -> Result<()> {
-    let server = ensure_started()?;
-    let s = &server.state;
-    if !server.reused {
-        println!(
-            "keycloak ready at {} in {:.1} s",
-            s.url,
-            s.start_seconds.unwrap_or_default()
-        );
-    }
-    cmd.env("CLOAKROOM_TEST_STATE", state_path())
-        .env("CLOAKROOM_TEST_URL", &s.url)
-        .env("CLOAKROOM_TEST_MGMT_URL", &s.management_url)
-        .env("CLOAKROOM_TEST_ADMIN_USER", &s.admin_username)
-        .env("CLOAKROOM_TEST_ADMIN_PASSWORD", &s.admin_password)
-        // For examples and the CLI.
-        .env("CLOAKROOM_URL", &s.url)
-        .env("CLOAKROOM_ADMIN_USER", &s.admin_username)
-        .env("CLOAKROOM_ADMIN_PASSWORD", &s.admin_password);
-    let t0 = Instant::now();
-    let result = run(&mut cmd);
-    println!("command finished in {:.1} s", t0.elapsed().as_secs_f64());
-    let stopped = server.stop_if_owned();
-    let status = result.context("running the command")?;
-    stopped?;
-    exit_with(status)
-}
-
-fn exit_with(status: ExitStatus) -> ! {
-    std::process::exit(status.code().unwrap_or(1))
-}
-
-fn strip_separator(args: &[String]) -> &[String] {
-    match args.first().map(String::as_str) {
-        Some("--") => &args[1..],
-        _ => args,
-    }
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| {
-            p.is_file()
-                && fs::metadata(p)
-                    .map(|m| m.permissions().mode() & 0o111 != 0)
-                    .unwrap_or(false)
-        })
-}
-
-fn signal_group(signal: &str, pgid: u32) {
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// Members of a process group from /proc: (pid, state, command line). None without /proc.
-fn group_members(pgid: u32) -> Option<Vec<(u32, char, String)>> {
-    let entries = fs::read_dir("/proc").ok()?;
-    let mut members = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(2).and_then(|g| g.parse::<u32>().ok()) != Some(pgid) {
-            continue;
-        }
-        let state = fields.first().and_then(|s| s.chars().next()).unwrap_or('?');
-        let cmdline = fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        members.push((pid, state, cmdline));
-    }
-    Some(members)
-}
-
-/// Whether any non-zombie process is left in the group.
-fn group_alive(pgid: u32) -> bool {
-    match group_members(pgid) {
-        Some(members) => members.iter().any(|(_, state, _)| *state != 'Z'),
-        None => Command::new("kill")
-            .args(["-0", "--", &format!("-{pgid}")])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success()),
-    }
-}
-
-/// Whether the group is a Keycloak server (guards against a reused PID).
-fn is_keycloak_group(pgid: u32) -> bool {
-    match group_members(pgid) {
-        Some(members) => members.iter().any(|(_, _, cmd)| cmd.contains("keycloak")),
-        None => Command::new("ps")
-            .args(["-o", "args=", "-p", &pgid.to_string()])
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("keycloak")),
-    }
-}
-
-fn log_tail(path: &Path, lines: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    let mut out = all[all.len().saturating_sub(lines)..].join("\n");
-    out.push('\n');
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Minimal HTTP/1.1 over std TCP (loopback only; no TLS, no redirects)
-
-fn http(method: &str, url: &str, body: Option<(&str, &str)>) -> Result<(u16, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .with_context(|| format!("not an http:// URL: {url}"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = authority
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {authority}"))?
-        .next()
-        .with_context(|| format!("no address for {authority}"))?;
-    let timeout = Duration::from_secs(10);
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(timeout))?;
-    stream.set_write_timeout(Some(timeout))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
-    if let Some((content_type, body)) = body {
-        request.push_str(&format!(
-            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    if let Some((_, body)) = body {
-        request.push_str(body);
-    }
-    stream.write_all(request.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .with_context(|| format!("malformed HTTP response from {url}"))?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("malformed status line from {url}"))?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size_line, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
-            .unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].strip_prefix("\r\n").unwrap_or(&rest[size..]);
-    }
-    out
-}
-
-fn form_encode(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn excerpt(text: &str) -> String {
-    text.chars().take(300).collect()
-}
-
-/// UTC timestamp like `2026-11-24T21:40:36Z`.
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_556_436)),
-            "2026-11-24T21:40:36Z"
-        );
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
-    }
-
-    #[test]
-    fn chunked_bodies() {
-        assert_eq!(
-            dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
-            "hello world"
-        );
-    }
-
-    #[test]
-    fn form_encoding() {
-        assert_eq!(form_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    fn db_and_version_flags_are_taken_out() {
+        let mut w = Wanted {
+            version: "26.7.3".into(),
+            db: "dev-file".into(),
+        };
+        let args: Vec<String> = ["--db", "postgres", "--version", "26.4.7", "--", "-p", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(w.parse(&args).unwrap(), ["--", "-p", "x"]);
+        assert_eq!(w.db, "postgres");
+        assert_eq!(w.version, "26.4.7");
+        assert!(w.parse(&["--db".into(), "mysql".into()]).is_err());
     }
 }

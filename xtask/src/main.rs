@@ -1,8 +1,10 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
-//! - `keycloak fetch|start|stop|status` — a real Keycloak 26.7.3 for development and tests
+//! - `keycloak fetch|start|stop|status [--db h2|postgres] [--version V]` — a real Keycloak
+//!   (default 26.7.3 on H2) for development and tests, launched by `crates/cloakroom-devserver`
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
-//! - `test [-- cargo test args]` — `cargo test --workspace --all-features` against a real Keycloak
+//! - `test [--db h2|postgres] [--version V] [-- cargo test args]` — install missing system
+//!   packages, then `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` and `coverage/served-coverage.{json,md}` from
 //!   the last live test run
@@ -18,8 +20,10 @@ mod codegen;
 mod coverage;
 mod deny;
 mod keycloak;
+mod prereq;
 mod served_coverage;
 mod slapd;
+mod test;
 
 use std::process::ExitCode;
 
@@ -28,15 +32,15 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("keycloak") => keycloak::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
-        Some("test") => keycloak::test_command(&args[1..]),
-        Some("demo") => keycloak::demo_command(&args[1..]),
+        Some("test") => test::test_command(&args[1..]),
+        Some("demo") => test::demo_command(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
         Some("census") => census::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status | codegen [--check] | test [-- ARGS] | demo | census [--check] | deny>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | test [--db postgres] [--version V] [-- ARGS] | demo | census [--check] [--version V] | coverage | bench | deny>"
             );
             return ExitCode::from(2);
         }

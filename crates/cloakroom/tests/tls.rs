@@ -7,31 +7,22 @@
 //! rewrite it under the test server that is running from it). One start for the whole file.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cloakroom::error::TransportKind;
 use cloakroom::{Client, Credentials, Error};
+use cloakroom_devserver::VERSION;
+use cloakroom_devserver::dist::Distribution;
+use cloakroom_devserver::keycloak::{Readiness, Server, ServerOptions};
+use cloakroom_devserver::process::free_ports;
 
-const VERSION: &str = "26.7.3";
-/// Exactly the feature list `xtask/src/keycloak.rs` builds the shared distribution with.
-const FEATURES: &str =
-    "--features=token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation";
 const ADMIN: (&str, &str) = ("tls-admin", "tls-admin-password");
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn run(dir: &Path, args: &[&str]) {
@@ -120,8 +111,10 @@ fn make_certs(dir: &Path) {
             ],
         );
     }
-    // The JDK's own keytool when the Temurin 25 Keycloak runs on is there, else the one on PATH.
-    let keytool = java()
+    // The keytool of the JDK the launcher runs Keycloak on, else the one on PATH.
+    let keytool = cloakroom_devserver::java::choose()
+        .ok()
+        .and_then(|j| j.home)
         .map(|h| h.join("bin/keytool"))
         .filter(|k| k.is_file())
         .map_or_else(|| "keytool".to_owned(), |k| k.display().to_string());
@@ -145,166 +138,53 @@ fn make_certs(dir: &Path) {
     );
 }
 
-/// The HTTPS Keycloak: its process group is stopped and its directory removed when this is
-/// dropped, on panic too.
+/// The HTTPS Keycloak, started by the launcher crate: its process group is stopped and its
+/// directory removed when this is dropped (on panic too; the launcher's watchdog does it if
+/// the test process dies without unwinding).
 struct Https {
     dir: PathBuf,
-    child: Child,
-    watchdog: Option<Child>,
     https: String,
-    log: PathBuf,
-}
-
-impl Drop for Https {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
-        if let Some(mut w) = self.watchdog.take() {
-            let _ = w.kill();
-            let _ = w.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn java() -> Option<PathBuf> {
-    let temurin = Path::new("/usr/lib/jvm/temurin-25-jdk-amd64");
-    temurin.join("bin/java").is_file().then(|| temurin.into())
+    _server: Server,
 }
 
 fn start_https_keycloak() -> Https {
-    let dist = repo_root().join(format!(".cache/keycloak/keycloak-{VERSION}"));
-    assert!(
-        dist.join("bin/kc.sh").is_file(),
-        "no Keycloak distribution at {}: run `cargo xtask keycloak fetch` (or `cargo xtask test`)",
-        dist.display()
-    );
+    let shared = repo_root().join(format!(".cache/keycloak/keycloak-{VERSION}"));
+    let dist = Distribution::at(&shared, VERSION).unwrap_or_else(|e| {
+        panic!("{e}: run `cargo xtask keycloak fetch` (or `cargo xtask test`)")
+    });
     let dir = std::env::temp_dir().join(format!("cloakroom-tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     make_certs(&dir);
-    let home = dir.join("keycloak");
-    run(
-        &dir,
-        &["cp", "-a", dist.to_str().unwrap(), home.to_str().unwrap()],
-    );
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let (http_port, mgmt_port, https_port) = (free_port(), free_port(), free_port());
-    let log = dir.join("keycloak.log");
-    let out = std::fs::File::create(&log).unwrap();
+    let copy = dist.copy_to(&dir).expect("copying the distribution");
+    let ports = free_ports(&[None, None, None]).unwrap();
+    let (http_port, https_port) = (ports[0], ports[2]);
     let p = |f: &str| dir.join(f).display().to_string();
-    let mut cmd = Command::new("setsid");
-    cmd.arg(home.join("bin/kc.sh"))
-        .arg("start-dev")
-        .arg("--http-host=127.0.0.1")
-        .arg(format!("--http-port={http_port}"))
-        .arg(format!("--http-management-port={mgmt_port}"))
-        .arg(format!("--https-port={https_port}"))
-        .arg(format!("--https-certificate-file={}", p("server.pem")))
-        .arg(format!("--https-certificate-key-file={}", p("server.key")))
-        .arg(format!("--https-trust-store-file={}", p("trust.p12")))
-        .arg("--https-trust-store-password=changeit")
-        .arg("--https-client-auth=required")
-        .arg("--health-enabled=true")
-        .arg("--metrics-enabled=true")
-        .arg(FEATURES)
-        .arg(format!("-Dkc.db-url-path={}", dir.display()))
-        .arg(format!(
-            "-Dquarkus.transaction-manager.object-store.directory={}",
-            data.join("transaction-logs").display()
-        ))
-        .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN.0)
-        .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN.1)
-        .env("JAVA_OPTS_KC_HEAP", "-Xms256m -Xmx768m")
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
-    if let Some(home) = java() {
-        cmd.env("JAVA", home.join("bin/java"))
-            .env("JAVA_HOME", home);
-    }
-    let child = cmd.spawn().expect("starting kc.sh");
-    // If this test process dies without unwinding (SIGKILL), the server goes with it.
-    let watchdog = Command::new("sh")
-        .arg("-c")
-        .arg(
-            "while kill -0 \"$1\" 2>/dev/null; do sleep 2; done; kill -TERM -- \"-$2\" 2>/dev/null",
-        )
-        .arg("cloakroom-tls-watchdog")
-        .arg(std::process::id().to_string())
-        .arg(child.id().to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok();
-    let mut server = Https {
+    let mut opts = ServerOptions::new(copy, &dir.join("run"));
+    opts.http_port = http_port;
+    opts.management_port = ports[1];
+    opts.admin_username = ADMIN.0.into();
+    opts.admin_password = ADMIN.1.into();
+    opts.heap = "-Xms256m -Xmx768m".into();
+    opts.extra_args = vec![
+        format!("--https-port={https_port}"),
+        format!("--https-certificate-file={}", p("server.pem")),
+        format!("--https-certificate-key-file={}", p("server.key")),
+        format!("--https-trust-store-file={}", p("trust.p12")),
+        "--https-trust-store-password=changeit".into(),
+        "--https-client-auth=required".into(),
+    ];
+    // The management port speaks HTTPS too here: ready when plain HTTP serves the realm.
+    opts.readiness = Readiness::Url(format!("http://127.0.0.1:{http_port}/realms/master"));
+    opts.remove_on_stop = Some(dir.clone());
+    let server = opts
+        .start(&|line| eprintln!("{line}"))
+        .unwrap_or_else(|e| panic!("starting the HTTPS Keycloak: {e}"));
+    Https {
         dir,
-        child,
-        watchdog,
         https: format!("https://127.0.0.1:{https_port}"),
-        log,
-    };
-    // Ready when the plain-HTTP listener answers for the master realm.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let url = format!("http://127.0.0.1:{http_port}/realms/master");
-    loop {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("Keycloak exited with {status}:\n{}", server.log_tail());
-        }
-        if Instant::now() > deadline {
-            panic!("Keycloak not ready in 300 s:\n{}", server.log_tail());
-        }
-        if http_get_ok(&url) {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(500));
+        _server: server,
     }
-}
-
-impl Https {
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-fn http_get_ok(url: &str) -> bool {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let Ok(mut s) = std::net::TcpStream::connect(host) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    if write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .is_err()
-    {
-        return false;
-    }
-    let mut buf = [0u8; 16];
-    let n = std::io::Read::read(&mut s, &mut buf).unwrap_or(0);
-    buf[..n].starts_with(b"HTTP/1.1 200")
 }
 
 /// Captures what the library logs.

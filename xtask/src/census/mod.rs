@@ -32,8 +32,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::keycloak;
-
 const SPEC: &str = "spec/keycloak-26.7.3-admin-openapi.json";
 const TABLE: &str = "xtask/census.toml";
 
@@ -84,9 +82,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let root = crate::repo_root();
     let dist = match &o.dist {
         Some(dir) => dist::from_dir(dir, o.version.as_deref())?,
-        None => dist::fetch(o.version.as_deref().unwrap_or(keycloak::VERSION))?,
+        None => dist::fetch(o.version.as_deref().unwrap_or(cloakroom_devserver::VERSION))?,
     };
-    let main = dist.version == keycloak::VERSION;
+    let main = dist.version == cloakroom_devserver::VERSION;
     let outputs = census(&root, &dist, main)?;
     let mut drift = Vec::new();
     for (file, text) in &outputs {

@@ -1,12 +1,16 @@
 //! A second, private Keycloak for tests that must stop or kill a server: a copy of the harness's
-//! unpacked distribution (start-dev re-augments, which must not touch the one the shared test
-//! server runs from), its own data directory and free ports, started with `cloakroom dev up`.
+//! unpacked distribution (a re-augmentation must never touch the one the shared test server runs
+//! from), its own data directory and free ports, started with `cloakroom dev up` (the launcher
+//! crate `cloakroom-devserver`, with the harness's features and JDK choice).
 //! The data directory outlives a kill, so a restart finds the same realms.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use cloakroom_devserver::dist::Distribution;
+use cloakroom_devserver::process::{group_alive, signal_group};
+use cloakroom_devserver::{State, VERSION};
 use serde_json::Value;
 
 use crate::support::Env;
@@ -22,22 +26,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The JDK the test harness prefers (Temurin 25), when installed; else whatever kc.sh finds.
-fn java_home() -> Option<PathBuf> {
-    let mut homes: Vec<_> = std::fs::read_dir("/usr/lib/jvm")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("temurin-25"))
-                && p.join("bin/java").is_file()
-        })
-        .collect();
-    homes.sort();
-    homes.into_iter().next()
-}
-
 pub struct PrivateKeycloak {
     pub work: tempfile::TempDir,
     pub home: PathBuf,
@@ -51,22 +39,17 @@ pub struct PrivateKeycloak {
 impl PrivateKeycloak {
     /// Copies the distribution and picks the ports; nothing runs yet.
     pub fn new() -> Self {
-        let dist =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/keycloak/keycloak-26.7.3");
-        assert!(
-            dist.join("bin/kc.sh").is_file(),
-            "{} is missing: run `cargo xtask keycloak start` (or `cargo xtask test`) once to fetch it",
-            dist.display()
-        );
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../.cache/keycloak")
+            .join(format!("keycloak-{VERSION}"));
+        let dist = Distribution::at(&shared, VERSION).unwrap_or_else(|e| {
+            panic!("{e}: run `cargo xtask keycloak start` (or `cargo xtask test`) once to fetch it")
+        });
         let work = tempfile::tempdir().unwrap();
-        let home = work.path().join("keycloak-26.7.3");
-        let copied = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(&dist)
-            .arg(&home)
-            .status()
-            .unwrap();
-        assert!(copied.success(), "cp -a {} failed", dist.display());
+        let home = dist
+            .copy_to(work.path())
+            .expect("copying the distribution")
+            .home;
         let data = work.path().join("data");
         let (port, mgmt) = (free_port(), free_port());
         PrivateKeycloak {
@@ -87,17 +70,8 @@ impl PrivateKeycloak {
             .env("CLOAKROOM_KEYCLOAK_HOME", &self.home)
             .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN)
             .env("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("JAVA_OPTS_KC_HEAP", "-Xms128m -Xmx768m")
-            // The features the harness built the distribution with (xtask's BUILD_OPTIONS), so
-            // the copy usually starts without re-augmenting; `dev up` works either way.
-            .env(
-                "KC_FEATURES",
-                "token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation",
-            )
-            .env_remove("JAVA");
-        if let Some(h) = java_home() {
-            c.env("JAVA_HOME", h);
-        }
+            // `dev up` builds with the harness's features and chooses the JDK like it.
+            .env("JAVA_OPTS_KC_HEAP", "-Xms128m -Xmx768m");
         c.args(args);
         c
     }
@@ -135,20 +109,19 @@ impl PrivateKeycloak {
     }
 
     /// The pid `dev up` recorded (the leader of the server's process group).
-    pub fn pid(&self) -> Option<u64> {
-        let text = std::fs::read_to_string(self.data.join("keycloak/dev.json")).ok()?;
-        serde_json::from_str::<Value>(&text).ok()?["pid"].as_u64()
+    pub fn pid(&self) -> Option<u32> {
+        State::read(&self.data.join("keycloak/dev.json"))
+            .ok()
+            .flatten()
+            .map(|s| s.pid)
     }
 
     /// SIGKILL to the whole process group, as a crash would; waits until the port is closed.
     pub fn kill(&self) {
         if let Some(pid) = self.pid() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .stderr(std::process::Stdio::null())
-                .status();
+            signal_group("KILL", pid);
             let deadline = Instant::now() + Duration::from_secs(30);
-            while (Path::new(&format!("/proc/{pid}")).exists()
+            while (group_alive(pid)
                 || std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok())
                 && Instant::now() < deadline
             {

@@ -32,27 +32,22 @@ fn load() -> Server {
             .unwrap_or_else(|| {
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/keycloak/state.json")
             });
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "no test Keycloak: CLOAKROOM_TEST_URL is not set and {} is unreadable ({e}). \
-                 Start one with `cargo xtask keycloak start`, run the suite with `cargo xtask test`, \
-                 or set CLOAKROOM_TEST_URL / CLOAKROOM_TEST_MGMT_URL / CLOAKROOM_TEST_ADMIN_USER / \
-                 CLOAKROOM_TEST_ADMIN_PASSWORD.",
-                path.display()
-            )
-        });
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
-        let field = |k: &str| {
-            v[k].as_str()
-                .unwrap_or_else(|| panic!("{} has no string field `{k}`", path.display()))
-                .to_owned()
-        };
+        let state = cloakroom_devserver::State::read(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no test Keycloak: CLOAKROOM_TEST_URL is not set and {} does not exist. \
+                     Start one with `cargo xtask keycloak start`, run the suite with `cargo xtask test`, \
+                     or set CLOAKROOM_TEST_URL / CLOAKROOM_TEST_MGMT_URL / CLOAKROOM_TEST_ADMIN_USER / \
+                     CLOAKROOM_TEST_ADMIN_PASSWORD.",
+                    path.display()
+                )
+            });
         Server {
-            url: field("url"),
-            mgmt_url: field("management_url"),
-            admin_user: field("admin_username"),
-            admin_password: field("admin_password"),
+            url: state.url,
+            mgmt_url: state.management_url,
+            admin_user: state.admin_username,
+            admin_password: state.admin_password,
         }
     };
     // Fail loudly and early when the server does not answer.

@@ -36,25 +36,20 @@ fn load() -> TestServer {
         };
     }
     let path = state_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "no test Keycloak: CLOAKROOM_TEST_URL is not set and {} is unreadable ({e}). \
-             Start one with `cargo xtask keycloak start`, or run the suite with `cargo xtask test`.",
-            path.display()
-        )
-    });
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
-    let field = |k: &str| {
-        v[k].as_str()
-            .unwrap_or_else(|| panic!("{} has no string field `{k}`", path.display()))
-            .to_owned()
-    };
+    let state = cloakroom_devserver::State::read(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no test Keycloak: CLOAKROOM_TEST_URL is not set and {} does not exist. \
+                 Start one with `cargo xtask keycloak start`, or run the suite with `cargo xtask test`.",
+                path.display()
+            )
+        });
     TestServer {
-        url: field("url"),
-        management_url: field("management_url"),
-        admin_username: field("admin_username"),
-        admin_password: field("admin_password"),
+        url: state.url,
+        management_url: state.management_url,
+        admin_username: state.admin_username,
+        admin_password: state.admin_password,
     }
 }
 

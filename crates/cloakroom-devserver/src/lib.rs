@@ -1,0 +1,71 @@
+//! Real servers on loopback for cloakroom's development and tests, with std and serde only (so
+//! `xtask` stays quick to build).
+//!
+//! - [`dist`]: fetch a `keycloak-quarkus-dist` zip with Maven, check its sha256, unpack it.
+//! - [`java`]: choose the JDK to run Keycloak with.
+//! - [`keycloak`]: options, start, readiness, stop by verified process group.
+//! - [`postgres`]: a private PostgreSQL cluster for Keycloak's database.
+//! - [`state`]: the one state-file type every launcher and test reads.
+//! - [`process`], [`watchdog`], [`http`]: process groups, the Ctrl-C guard, a tiny HTTP probe.
+//!
+//! This is the only code in the workspace that spawns `kc.sh`. Unix only.
+
+pub mod dist;
+pub mod http;
+pub mod java;
+pub mod keycloak;
+pub mod postgres;
+pub mod process;
+pub mod state;
+pub mod watchdog;
+
+mod error;
+
+pub use error::{Error, Result};
+pub use keycloak::{Db, Server, ServerOptions};
+pub use state::State;
+
+/// The Keycloak version the project tests against and `cloakroom dev up` starts by default.
+pub const VERSION: &str = "26.7.3";
+
+/// The versions whose distribution sha256 is recorded here, newest first.
+pub const KNOWN_VERSIONS: &[(&str, &str)] = &[
+    (
+        "26.7.3",
+        "27a6535553c3cdcd083872ba40629efafb3475e3b758e0c6f691395561dd0f1f",
+    ),
+    (
+        "26.5.6",
+        "490189d9dff05272432d51f71a069462eeca97f2920a694d539a1e6c26a5a347",
+    ),
+    (
+        "26.4.7",
+        "dd9834c023460be856f731423d86228c23b5d002194a2064642bec0cc6573eaa",
+    ),
+];
+
+/// sha256 of `keycloak-quarkus-dist-<version>.zip` as published on Maven Central.
+pub fn known_sha256(version: &str) -> Option<&'static str> {
+    KNOWN_VERSIONS
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map(|(_, sha)| *sha)
+}
+
+/// The features every launcher builds with: `token-exchange:v1` and `admin-fine-grained-authz:v1`
+/// (the legacy exchange and the `management/permissions` endpoints of the spec);
+/// `client-types` (experimental) and `client-secret-rotation` (preview): Admin API operations
+/// that answer 501 without them.
+pub const FEATURES: &str =
+    "token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation";
+
+/// Build-time options shared by every launcher. Keep them identical for every run from one
+/// distribution: a change makes `kc.sh` re-augment it (about 20 s, and it rewrites
+/// `lib/quarkus/` under a server that may be running from it).
+pub fn build_options() -> Vec<String> {
+    vec![
+        "--health-enabled=true".into(),
+        "--metrics-enabled=true".into(),
+        format!("--features={FEATURES}"),
+    ]
+}
