@@ -27,6 +27,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+#[path = "bench_only.rs"]
+mod only;
+#[path = "bench_stub.rs"]
+mod stub;
+
 const PYTHON_KEYCLOAK: &str = "7.1.1";
 const TS_ADMIN_CLIENT: &str = "26.7.4";
 const CONTENDERS: [&str; 6] = [
@@ -689,6 +694,9 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("bench: wrote bench/results/latest.svg from latest.json");
         return Ok(());
     }
+    if args.iter().any(|a| a == "--only") {
+        return only::run(args);
+    }
     let opts = parse(args)?;
     let started = Instant::now();
     let server = crate::keycloak::ensure_started()?;
@@ -963,6 +971,8 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
         total,
     )?;
     println!("bench: wrote bench/results/latest.json and latest.md in {total:.0} s");
+    // The sections measured without the server (issue 16): the stub server and verification.
+    only::run_sections(&["stub", "verify"], opts.reps.max(5), only::DEFAULT_CALLS)?;
     print!(
         "{}",
         fs::read_to_string(crate::repo_root().join("bench/results/latest.md"))?
