@@ -189,7 +189,6 @@ pub fn verify_section(reps: usize) -> Result<(Vec<Value>, String)> {
     const ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
     // [alg][threads-1] samples, for cloakroom and openssl.
     let mut ours = vec![vec![Vec::new(); 2]; 3];
-    let mut allocs = vec![Vec::new(); 3];
     let mut theirs = vec![vec![Vec::new(); 2]; 3];
     let mut breakdown: Vec<(String, f64)> = Vec::new();
     for rep in 1..=reps {
@@ -234,16 +233,13 @@ pub fn verify_section(reps: usize) -> Result<(Vec<Value>, String)> {
             };
             let t = if v["threads"] == 2 { 1 } else { 0 };
             ours[i][t].push(rate);
-            if t == 0 {
-                allocs[i].extend(v["allocations_per_verify"].as_f64());
-            }
         }
         if !openssl_first {
             run_openssl(&mut theirs)?;
         }
         println!("bench: verify rep {rep}: cloakroom {ours:?} openssl {theirs:?}");
     }
-    verify_report(&ALGS, &ours, &theirs, &allocs, &breakdown)
+    verify_report(&ALGS, &ours, &theirs, &breakdown)
 }
 
 fn med(xs: &[f64]) -> f64 {
@@ -260,19 +256,22 @@ fn verify_report(
     algs: &[&str],
     ours: &[Vec<Vec<f64>>],
     theirs: &[Vec<Vec<f64>>],
-    allocs: &[Vec<f64>],
     breakdown: &[(String, f64)],
 ) -> Result<(Vec<Value>, String)> {
     use std::fmt::Write as _;
     let openssl_name = ["rsa2048", "ecdsap256", "ed25519"];
     let mut rows = Vec::new();
     let mut md = String::from(
-        "Whole `JwtVerifier::verify` of a Keycloak-shaped access token (warm JWKS; base64url, header,          key lookup, signature incl. SHA-256 of the signing input, claims, issuer/audience/expiry checks)          next to `openssl speed -seconds 1 <alg>` verify/s (the bare public-key operation on a digest),          both on the same machine in the same run, interleaved and alternated in order; medians of the          repetitions. 2 threads: two OS threads sharing one verifier vs `openssl speed -multi 2`.
-
-         | algorithm | threads | cloakroom verify/s | openssl verify/s | ratio | allocations/verify | samples (cloakroom) | samples (openssl) |
-         |---|---:|---:|---:|---:|---:|---|---|
-",
+        "Whole `JwtVerifier::verify` of a Keycloak-shaped access token (warm JWKS; base64url, header, \
+         key lookup, signature incl. SHA-256 of the signing input, claims, issuer/audience/expiry checks) \
+         next to `openssl speed -seconds 1 <alg>` verify/s (the bare public-key operation on a digest), \
+         both on the same machine in the same run, interleaved and alternated in order; medians of the \
+         repetitions. 2 threads: two OS threads sharing one verifier vs `openssl speed -multi 2`.\n\n",
     );
+    md.push_str(
+        "| algorithm | threads | cloakroom verify/s | openssl verify/s | ratio | samples (cloakroom) | samples (openssl) |\n",
+    );
+    md.push_str("|---|---:|---:|---:|---:|---|---|\n");
     let mut targets = String::new();
     let fmt = |xs: &[f64]| {
         xs.iter()
@@ -283,25 +282,18 @@ fn verify_report(
     for (i, alg) in algs.iter().enumerate() {
         for t in 0..2 {
             let (c, o) = (med(&ours[i][t]), med(&theirs[i][t]));
-            let a = med(&allocs[i]);
             writeln!(
                 md,
-                "| {alg} | {} | {c:.0} | {o:.0} ({}) | {:.2} | {} | {} | {} |",
+                "| {alg} | {} | {c:.0} | {o:.0} ({}) | {:.2} | {} | {} |",
                 t + 1,
                 openssl_name[i],
                 c / o,
-                if t == 0 {
-                    format!("{a:.0}")
-                } else {
-                    "–".into()
-                },
                 fmt(&ours[i][t]),
                 fmt(&theirs[i][t]),
             )?;
             rows.push(json!({
                 "section": "verify", "alg": alg, "threads": t + 1,
                 "cloakroom_per_second": c, "openssl_per_second": o, "ratio": c / o,
-                "allocations_per_verify": if t == 0 { json!(a) } else { Value::Null },
                 "samples_cloakroom": ours[i][t], "samples_openssl": theirs[i][t],
             }));
             if *alg == "RS256" {
