@@ -121,16 +121,10 @@ fn since_mark() -> (f64, u64) {
     )
 }
 
-/// User + system CPU time of this process (getrusage), seconds.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return f64::NAN;
-    }
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(ru.ru_utime) + t(ru.ru_stime)
-}
+/// `cpu_seconds()`: user + system CPU time of this process, shared with the stub server.
+#[path = "../../stub/src/cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 
 /// Peak resident set size of this process (`VmHWM`), KiB; 0 where /proc is missing.
 fn peak_rss_kib() -> u64 {
@@ -307,16 +301,7 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
                     let (b, u) = (&b, &u);
                     async move {
                         let t = b.token().await?;
-                        let user: Value = b
-                            .http
-                            .get(u)
-                            .bearer_auth(&t)
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
-                        std::hint::black_box(user);
+                        std::hint::black_box(get_json(b, u, &t).await?);
                         Res::Ok(())
                     }
                 })
@@ -334,15 +319,7 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
                     async move {
                         let t = b.token().await?;
                         let u = format!("{url}/admin/realms/{realm}/users/{id}");
-                        let mut user: Value = b
-                            .http
-                            .get(&u)
-                            .bearer_auth(&t)
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
+                        let mut user = get_json(b, &u, &t).await?;
                         user["firstName"] =
                             json!(format!("Put{}", started.elapsed().as_nanos() % 1000));
                         b.http
@@ -458,6 +435,18 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
         other => return Err(format!("unknown op {other}").into()),
     };
     Ok((started.elapsed().as_secs_f64(), count))
+}
+
+/// GET `url` with the token, as JSON.
+async fn get_json(b: &Bare, url: &str, token: &str) -> Res<Value> {
+    Ok(b.http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }
 
 /// The ids of the first `n` users of `realm` (one request, before any clock starts).

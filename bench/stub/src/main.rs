@@ -11,8 +11,11 @@
 //! stub's own cost. Prints `listening on 127.0.0.1:PORT` once bound (port 0 = any free port, or
 //! `STUB_PORT`).
 
+mod cpu;
 mod http;
 mod recorded;
+
+use cpu::cpu_seconds;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -113,15 +116,4 @@ fn stats() -> String {
         REQUESTS.load(Ordering::Relaxed),
         cpu_seconds()
     )
-}
-
-/// User + system CPU time of this process (getrusage), seconds.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return f64::NAN;
-    }
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(ru.ru_utime) + t(ru.ru_stime)
 }
