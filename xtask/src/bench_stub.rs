@@ -79,41 +79,33 @@ struct Scenario {
 }
 
 fn scenarios(calls: usize) -> Vec<Scenario> {
+    // (name, op, N, HTTP calls), each at concurrency 1 and 64.
+    let each = [
+        ("GET one user", "get", calls, calls),
+        ("GET → PUT one user", "getput", calls / 2, calls / 2 * 2),
+        ("create a user", "create", calls, calls),
+    ];
     let mut v = Vec::new();
-    for c in [1, 64] {
-        v.push(Scenario {
-            name: format!("GET one user, c={c}"),
-            op: "get",
-            n: calls,
-            c,
-            calls,
-        });
-    }
-    // Paging is sequential in every client: one listing at a time.
-    v.push(Scenario {
-        name: format!("list all {REALM_USERS} users (pages of 100), c=1"),
-        op: "list",
-        n: REALM_USERS,
-        c: 1,
-        calls: REALM_USERS / 100 + 1,
-    });
-    for c in [1, 64] {
-        v.push(Scenario {
-            name: format!("GET → PUT one user, c={c}"),
-            op: "getput",
-            n: calls / 2,
-            c,
-            calls: calls / 2 * 2,
-        });
-    }
-    for c in [1, 64] {
-        v.push(Scenario {
-            name: format!("create a user, c={c}"),
-            op: "create",
-            n: calls,
-            c,
-            calls,
-        });
+    for (i, (name, op, n, k)) in each.into_iter().enumerate() {
+        for c in [1, 64] {
+            v.push(Scenario {
+                name: format!("{name}, c={c}"),
+                op,
+                n,
+                c,
+                calls: k,
+            });
+        }
+        if i == 0 {
+            // Paging is sequential in every client: one listing at a time.
+            v.push(Scenario {
+                name: format!("list all {REALM_USERS} users (pages of 100), c=1"),
+                op: "list",
+                n: REALM_USERS,
+                c: 1,
+                calls: REALM_USERS / 100 + 1,
+            });
+        }
     }
     v
 }
