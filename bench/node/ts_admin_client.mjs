@@ -1,6 +1,8 @@
 // The official TypeScript admin client (@keycloak/keycloak-admin-client) as a contender of
 // `cargo xtask bench`. Usage (from .cache/bench/node, where `cargo xtask bench` copies it): node ts_admin_client.mjs <create|list|list-default> URL REALM N CONCURRENCY
-// Prints {"seconds": <time of the op after login>, "count": <users created or listed>}.
+// Prints {"seconds": <time of the op after login>, "count": <users created or listed>,
+// "cpu_seconds": <user+sys CPU of this process during the op (process.cpuUsage)>}.
+// `get`: GET the first user of REALM N times (its id read before the clock).
 // The client has no "get all pages" helper and users.find() without `max` returns the server's
 // default page of 100 (`list-default` measures that truncation); `list` is the manual
 // first/max loop its users write to get everyone.
@@ -33,9 +35,24 @@ await kc.auth(creds);
 const timer = setInterval(() => kc.auth(creds), 50_000);
 kc.setConfig({ realmName: realm });
 
+// getput and get: ids read before the clock, like every contender.
+const ids = op === "getput" || op === "get"
+  ? (await kc.users.find({ first: 0, max: op === "get" ? 1 : n, briefRepresentation: true })).map((u) => u.id)
+  : [];
 let started = process.hrtime.bigint();
+const cpuStarted = process.cpuUsage();
 let count = 0;
-if (op === "create") {
+if (op === "get") {
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      next++;
+      await kc.users.findOne({ id: ids[0] });
+      count++;
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker));
+} else if (op === "create") {
   let next = 0;
   async function worker() {
     while (next < n) {
@@ -49,9 +66,6 @@ if (op === "create") {
   }
   await Promise.all(Array.from({ length: c }, worker));
 } else if (op === "getput") {
-  // ids read before the clock, like every contender; then GET + PUT each user.
-  const ids = (await kc.users.find({ first: 0, max: n, briefRepresentation: true })).map((u) => u.id);
-  const t0 = process.hrtime.bigint();
   let next = 0;
   async function worker() {
     while (next < ids.length) {
@@ -63,7 +77,6 @@ if (op === "create") {
     }
   }
   await Promise.all(Array.from({ length: c }, worker));
-  started = t0;
 } else if (op === "list") {
   for (let first = 0; ; first += 100) {
     const page = await kc.users.find({ first, max: 100 });
@@ -77,6 +90,10 @@ if (op === "create") {
   process.exit(2);
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpuUsed = process.cpuUsage(cpuStarted);
 clearInterval(timer);
 // Peak resident set size of this process, KiB.
-console.log(JSON.stringify({ seconds, count, peak_rss_kib: process.resourceUsage().maxRSS }));
+console.log(JSON.stringify({
+  seconds, count, peak_rss_kib: process.resourceUsage().maxRSS,
+  cpu_seconds: (cpuUsed.user + cpuUsed.system) / 1e6,
+}));

@@ -2,7 +2,9 @@
 
 Usage: python python_keycloak.py <create|list|stampede> URL REALM N CONCURRENCY
 `stampede`: N is the realm's token lifespan (see bench/rust/src/main.rs).
-Prints {"seconds": <time of the op after login>, "count": <users created or listed>}.
+Prints {"seconds": <time of the op after login>, "count": <users created or listed>,
+"cpu_seconds": <user+sys CPU of this process during the op (getrusage)>}.
+`get`: GET the first user of REALM N times (its id read before the clock).
 `list` is a_get_users({}) with no first/max, which python-keycloak pages through to the end.
 """
 
@@ -12,6 +14,12 @@ import os
 import resource
 import sys
 import time
+
+
+def cpu() -> float:
+    """User + system CPU time of this process so far, seconds."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 
@@ -60,8 +68,23 @@ async def main() -> None:
     )
     await conn.a_get_token()  # log in before the clock starts
     kc = KeycloakAdmin(connection=conn)
+    ids = []
+    if op in ("getput", "get"):
+        # ids read before the clock, like every contender.
+        first = await kc.a_get_users({"first": 0, "max": 1 if op == "get" else n, "briefRepresentation": True})
+        ids = [u["id"] for u in first]
     started = time.perf_counter()
-    if op == "create":
+    cpu_started = cpu()
+    if op == "get":
+        sem = asyncio.Semaphore(c)
+
+        async def get_one(_: int) -> None:
+            async with sem:
+                await kc.a_get_user(ids[0])
+
+        await asyncio.gather(*(get_one(i) for i in range(n)))
+        count = n
+    elif op == "create":
         sem = asyncio.Semaphore(c)
 
         async def one(i: int) -> str:
@@ -78,11 +101,7 @@ async def main() -> None:
 
         count = len(await asyncio.gather(*(one(i) for i in range(n))))
     elif op == "getput":
-        # ids read before the clock, like every contender; then GET + PUT each user.
-        started_ids = await kc.a_get_users({"first": 0, "max": n, "briefRepresentation": True})
-        ids = [u["id"] for u in started_ids]
         sem = asyncio.Semaphore(c)
-        started = time.perf_counter()
 
         async def getput(uid: str) -> None:
             async with sem:
@@ -97,9 +116,10 @@ async def main() -> None:
     else:
         raise SystemExit(f"unknown op {op}")
     seconds = time.perf_counter() - started
+    cpu_seconds = cpu() - cpu_started
     # Peak resident set size of this process, KiB (ru_maxrss is KiB on Linux).
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "count": count, "peak_rss_kib": rss}))
+    print(json.dumps({"seconds": seconds, "count": count, "peak_rss_kib": rss, "cpu_seconds": cpu_seconds}))
 
 
 asyncio.run(main())

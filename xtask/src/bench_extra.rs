@@ -117,6 +117,233 @@ pub fn verify_rows(seconds: u32) -> Result<Vec<Value>> {
     Ok(rows)
 }
 
+/// `openssl speed` verify/s per algorithm: `(rsa2048, ecdsap256, ed25519)` rates from its
+/// summary lines (`rsa 2048 bits …`, `… ecdsa (nistp256) …`, `… EdDSA (Ed25519) …`), the last
+/// number of each being verify/s.
+pub fn parse_openssl_speed(text: &str) -> [Option<f64>; 3] {
+    let last = |l: &str| {
+        l.split_whitespace()
+            .last()
+            .and_then(|w| w.parse::<f64>().ok())
+    };
+    let mut out = [None; 3];
+    for line in text.lines() {
+        let i = if line.trim_start().starts_with("rsa 2048 bits") {
+            0
+        } else if line.contains("(nistp256)") {
+            1
+        } else if line.contains("(Ed25519)") {
+            2
+        } else {
+            continue;
+        };
+        out[i] = last(line).or(out[i]);
+    }
+    out
+}
+
+/// One `openssl speed` run of the three algorithms; `multi` = `-multi` processes.
+fn openssl_speed(multi: usize) -> Result<[Option<f64>; 3]> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["speed", "-seconds", "1"]);
+    if multi > 1 {
+        cmd.args(["-multi", &multi.to_string()]);
+    }
+    let out = cmd
+        .args(["rsa2048", "ecdsap256", "ed25519"])
+        .output()
+        .context("running openssl speed")?;
+    if !out.status.success() {
+        bail!(
+            "openssl speed failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(parse_openssl_speed(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// cloakroom's JwtVerifier (crates/cloakroom/benches/verify.rs, one repetition per process)
+/// interleaved with `openssl speed` at 1 and 2 processes, `reps` times. Returns the rows and the
+/// markdown of the verify section.
+pub fn verify_section(reps: usize) -> Result<(Vec<Value>, String)> {
+    let root = crate::repo_root();
+    println!(
+        "bench: building the verify benchmark (cargo bench -p cloakroom --bench verify --no-run)"
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(&cargo)
+        .args([
+            "bench",
+            "-q",
+            "-p",
+            "cloakroom",
+            "--bench",
+            "verify",
+            "--no-run",
+        ])
+        .current_dir(&root)
+        .status()?;
+    if !st.success() {
+        bail!("building the verify benchmark failed");
+    }
+    const ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
+    // [alg][threads-1] samples, for cloakroom and openssl.
+    let mut ours = vec![vec![Vec::new(); 2]; 3];
+    let mut theirs = vec![vec![Vec::new(); 2]; 3];
+    let mut breakdown: Vec<(String, f64)> = Vec::new();
+    for rep in 1..=reps {
+        // Rotated: openssl first on even repetitions.
+        let openssl_first = rep % 2 == 0;
+        let run_openssl = |theirs: &mut Vec<Vec<Vec<f64>>>| -> Result<()> {
+            for (t, multi) in [(0usize, 1usize), (1, 2)] {
+                for (i, v) in openssl_speed(multi)?.into_iter().enumerate() {
+                    theirs[i][t].extend(v);
+                }
+            }
+            Ok(())
+        };
+        if openssl_first {
+            run_openssl(&mut theirs)?;
+        }
+        let mut bench = Command::new(&cargo);
+        bench
+            .args(["bench", "-q", "-p", "cloakroom", "--bench", "verify"])
+            .env("BENCH_SECONDS", "1")
+            .env("BENCH_REPS", "1")
+            .env_remove("BENCH_BREAKDOWN")
+            .current_dir(&root);
+        if rep == 1 {
+            bench.env("BENCH_BREAKDOWN", "1");
+        }
+        let out = bench.output().context("running the verify benchmark")?;
+        if !out.status.success() {
+            bail!(
+                "the verify benchmark failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            // Per CPU second, as openssl speed counts, when the benchmark could measure it.
+            let rate = v["rate_cpu"]
+                .as_f64()
+                .filter(|r| r.is_finite())
+                .or_else(|| v["rate"].as_f64())
+                .unwrap_or(f64::NAN);
+            if let Some(what) = v["breakdown"].as_str() {
+                breakdown.push((what.to_owned(), rate));
+                continue;
+            }
+            let Some(i) = ALGS.iter().position(|a| v["alg"] == *a) else {
+                continue;
+            };
+            let t = if v["threads"] == 2 { 1 } else { 0 };
+            ours[i][t].push(rate);
+        }
+        if !openssl_first {
+            run_openssl(&mut theirs)?;
+        }
+        println!("bench: verify rep {rep}: cloakroom {ours:?} openssl {theirs:?}");
+    }
+    verify_report(&ALGS, &ours, &theirs, &breakdown)
+}
+
+fn med(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        k if k % 2 == 1 => v[k / 2],
+        k => (v[k / 2 - 1] + v[k / 2]) / 2.0,
+    }
+}
+
+fn verify_report(
+    algs: &[&str],
+    ours: &[Vec<Vec<f64>>],
+    theirs: &[Vec<Vec<f64>>],
+    breakdown: &[(String, f64)],
+) -> Result<(Vec<Value>, String)> {
+    use std::fmt::Write as _;
+    let openssl_name = ["rsa2048", "ecdsap256", "ed25519"];
+    let mut rows = Vec::new();
+    let mut md = String::from(
+        "Whole `JwtVerifier::verify` of a Keycloak-shaped access token (warm JWKS; base64url, header, \
+         key lookup, signature incl. SHA-256 of the signing input, claims, issuer/audience/expiry checks) \
+         next to `openssl speed -seconds 1 <alg>` verify/s (the bare public-key operation on a digest), \
+         both on the same machine in the same run, interleaved and alternated in order; medians of the \
+         repetitions. Both are per CPU second: openssl speed divides by its user CPU time, and the \
+         benchmark divides by each thread's CPU time (/proc/thread-self/schedstat), so other jobs on \
+         the machine shift both alike. 2 threads: two OS threads sharing one verifier (per-thread rates \
+         summed) vs twice openssl's one-process rate; the samples column of that row shows `openssl speed \
+         -multi 2`'s own totals, which on this loaded machine came out below one process (so its \
+         divisor is evidently not per-process CPU time there).\n\n",
+    );
+    md.push_str(
+        "| algorithm | threads | cloakroom verify/s | openssl verify/s | ratio | samples (cloakroom) | samples (openssl) |\n",
+    );
+    md.push_str("|---|---:|---:|---:|---:|---|---|\n");
+    let mut targets = String::new();
+    let fmt = |xs: &[f64]| {
+        xs.iter()
+            .map(|x| format!("{x:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, alg) in algs.iter().enumerate() {
+        for t in 0..2 {
+            // 2 threads: against twice the one-process rate per CPU second (what scaling with
+            // cores means); `openssl speed -multi 2`'s own figure stays in the samples column.
+            let (c, o) = (med(&ours[i][t]), (t + 1) as f64 * med(&theirs[i][0]));
+            writeln!(
+                md,
+                "| {alg} | {} | {c:.0} | {o:.0} ({}) | {:.2} | {} | {} |",
+                t + 1,
+                openssl_name[i],
+                c / o,
+                fmt(&ours[i][t]),
+                fmt(&theirs[i][t]),
+            )?;
+            rows.push(json!({
+                "section": "verify", "alg": alg, "threads": t + 1,
+                "cloakroom_per_second": c, "openssl_per_second": o, "ratio": c / o,
+                "samples_cloakroom": ours[i][t], "samples_openssl": theirs[i][t],
+            }));
+            if *alg == "RS256" {
+                writeln!(
+                    targets,
+                    "- RS256, {} thread(s): whole verify at {:.2}× `openssl speed rsa2048` — ≥ 1.0×: **{}**",
+                    t + 1,
+                    c / o,
+                    if c >= o { "met" } else { "missed" }
+                )?;
+            }
+        }
+    }
+    if !breakdown.is_empty() {
+        writeln!(
+            md,
+            "
+Where the RS256 time goes (one run, 1 thread):
+"
+        )?;
+        for (what, r) in breakdown {
+            writeln!(md, "- {what}: {r:.0}/s = {:.1} µs each", 1e6 / r)?;
+            rows.push(json!({"section": "verify", "breakdown": what, "rate": r}));
+        }
+    }
+    writeln!(
+        md,
+        "
+Targets (reported, not asserted):
+
+{targets}"
+    )?;
+    Ok((rows, md))
+}
+
 /// The CLI next to kcadm.sh (token cold and warm, one admin GET), and `realm export` of
 /// `realm` (already seeded with `users` users) with its wall time and peak RSS, next to a bare
 /// curl loop over the same pages: crates/cloakroom-cli/bench/run.sh.
@@ -233,6 +460,19 @@ pub fn cli_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openssl_speed_lines() {
+        let text = "                  sign    verify    sign/s verify/s\n\
+                    rsa 2048 bits 0.000650s 0.000020s   1538.5  50000.0\n\
+                    \x20                             sign    verify    sign/s verify/s\n\
+                    \x20256 bits ecdsa (nistp256)   0.0000s   0.0001s  40000.0  14000.5\n\
+                    \x20253 bits EdDSA (Ed25519)   0.0000s   0.0001s  30000.0  11000.0\n";
+        assert_eq!(
+            parse_openssl_speed(text),
+            [Some(50000.0), Some(14000.5), Some(11000.0)]
+        );
+    }
 
     #[test]
     fn rates_medians_and_time() {

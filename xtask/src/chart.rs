@@ -269,7 +269,8 @@ pub fn chart_svg(latest: &Value) -> String {
             None,
         );
     }
-    if groups_empty(&scenarios, &sections) {
+    y = new_sections(&mut body, y, latest);
+    if groups_empty(&scenarios, &sections) && latest["sections"].as_object().is_none() {
         let _ = writeln!(
             body,
             r#"<text x="10" y="{:.1}" font-size="12">no results</text>"#,
@@ -282,6 +283,93 @@ pub fn chart_svg(latest: &Value) -> String {
         y + 10.0,
         y + 10.0
     )
+}
+
+/// Panels of the sections measured without the server (`sections.stub`, `sections.verify`):
+/// client CPU per call relative to the bare loop, and verifications per second next to openssl.
+fn new_sections(body: &mut String, mut y: f64, latest: &Value) -> f64 {
+    let rows = |name: &str| {
+        latest["sections"][name]["rows"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let stub = rows("stub");
+    let mut names: Vec<String> = Vec::new();
+    for r in &stub {
+        if let Some(s) = r["scenario"].as_str()
+            && !names.iter().any(|x| x == s)
+        {
+            names.push(s.to_string());
+        }
+    }
+    let groups: Vec<Group> = names
+        .iter()
+        .map(|n| {
+            let of = |r: &&Value| r["scenario"].as_str() == Some(n);
+            let floor = stub
+                .iter()
+                .filter(of)
+                .find(|r| r["contender"] == "baseline")
+                .and_then(|r| r["cpu_us_per_call"].as_f64());
+            Group {
+                title: n.clone(),
+                bars: stub
+                    .iter()
+                    .filter(of)
+                    .map(|r| {
+                        let v = r["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN);
+                        (
+                            r["contender"].as_str().unwrap_or("?").to_string(),
+                            floor.map_or(f64::NAN, |f| v / f),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    if !groups.is_empty() {
+        y = panel(
+            body,
+            y,
+            "Client CPU per call against the stub server, relative to the bare loop (lower is cheaper)",
+            "×",
+            &groups,
+            Some(1.0),
+        );
+    }
+    let verify: Vec<Group> = rows("verify")
+        .iter()
+        .filter(|r| r["alg"].is_string() && r["threads"].is_number())
+        .map(|r| Group {
+            title: format!(
+                "{}, {} thread(s)",
+                r["alg"].as_str().unwrap_or("?"),
+                r["threads"]
+            ),
+            bars: vec![
+                (
+                    "cloakroom".into(),
+                    r["cloakroom_per_second"].as_f64().unwrap_or(f64::NAN),
+                ),
+                (
+                    "openssl".into(),
+                    r["openssl_per_second"].as_f64().unwrap_or(f64::NAN),
+                ),
+            ],
+        })
+        .collect();
+    if !verify.is_empty() {
+        y = panel(
+            body,
+            y,
+            "Whole JwtVerifier::verify vs openssl speed (verifications/s)",
+            "/s",
+            &verify,
+            None,
+        );
+    }
+    y
 }
 
 fn groups_empty<T>(scenarios: &[String], sections: &[T]) -> bool {

@@ -62,16 +62,69 @@ fn main() {
             }),
     };
     match r {
-        Ok((seconds, count)) => println!(
-            "{}",
-            json!({"seconds": seconds, "count": count, "peak_rss_kib": peak_rss_kib()})
-        ),
+        Ok((seconds, count)) => {
+            let (cpu, allocs) = since_mark();
+            println!(
+                "{}",
+                json!({"seconds": seconds, "count": count, "peak_rss_kib": peak_rss_kib(),
+                       "cpu_seconds": cpu, "allocations": allocs})
+            )
+        }
         Err(e) => {
             eprintln!("cloakroom-bench: {e}");
             std::process::exit(1);
         }
     }
 }
+
+/// Counts every allocation of this process (the stub rows report allocations per call).
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// CPU seconds and allocation count when the measured operation started.
+static MARK: std::sync::Mutex<(f64, u64)> = std::sync::Mutex::new((0.0, 0));
+
+/// Starts the clock of the measured operation: wall time, CPU time and allocations.
+fn mark() -> Instant {
+    *MARK.lock().unwrap_or_else(|p| p.into_inner()) = (
+        cpu_seconds(),
+        ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    Instant::now()
+}
+
+/// CPU seconds (user + system, every thread) and allocations since [`mark`].
+fn since_mark() -> (f64, u64) {
+    let (cpu, allocs) = *MARK.lock().unwrap_or_else(|p| p.into_inner());
+    (
+        cpu_seconds() - cpu,
+        ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - allocs,
+    )
+}
+
+/// `cpu_seconds()`: user + system CPU time of this process, shared with the stub server.
+#[path = "../../stub/src/cpu.rs"]
+mod cpu;
+use cpu::cpu_seconds;
 
 /// Peak resident set size of this process (`VmHWM`), KiB; 0 where /proc is missing.
 fn peak_rss_kib() -> u64 {
@@ -164,7 +217,7 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
         url: url.to_owned(),
         token: tokio::sync::RwLock::new(first),
     };
-    let started = Instant::now();
+    let started = mark();
     let count = match op {
         "create" => bare_create(&b, realm, "user-", 0..n, c).await?,
         "list" => bare_list(&b, realm).await?.len(),
@@ -236,24 +289,37 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
             bare_create(&b, realm, "seed-", missing, 8).await?;
             n
         }
+        "get" => {
+            let id = first_ids(&b, realm, 1)
+                .await?
+                .pop()
+                .ok_or("the realm has no user")?;
+            let u = format!("{url}/admin/realms/{realm}/users/{id}");
+            let started = mark();
+            let done: Vec<()> = futures_util::stream::iter(0..n)
+                .map(|_| {
+                    let (b, u) = (&b, &u);
+                    async move {
+                        let t = b.token().await?;
+                        std::hint::black_box(get_json(b, u, &t).await?);
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            return Ok((started.elapsed().as_secs_f64(), done.len()));
+        }
         "getput" => {
             let ids = first_ids(&b, realm, n).await?;
-            let started = Instant::now();
+            let started = mark();
             let done: Vec<()> = futures_util::stream::iter(ids)
                 .map(|id| {
                     let b = &b;
                     async move {
                         let t = b.token().await?;
                         let u = format!("{url}/admin/realms/{realm}/users/{id}");
-                        let mut user: Value = b
-                            .http
-                            .get(&u)
-                            .bearer_auth(&t)
-                            .send()
-                            .await?
-                            .error_for_status()?
-                            .json()
-                            .await?;
+                        let mut user = get_json(b, &u, &t).await?;
                         user["firstName"] =
                             json!(format!("Put{}", started.elapsed().as_nanos() % 1000));
                         b.http
@@ -328,7 +394,7 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
             };
             get(bare.token.read().await.0.clone()).await;
             tokio::time::sleep(lifespan + Duration::from_secs(1)).await;
-            let started = Instant::now();
+            let started = mark();
             let ok = futures_util::stream::iter(0..c)
                 .map(|_| async {
                     let t = {
@@ -369,6 +435,18 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
         other => return Err(format!("unknown op {other}").into()),
     };
     Ok((started.elapsed().as_secs_f64(), count))
+}
+
+/// GET `url` with the token, as JSON.
+async fn get_json(b: &Bare, url: &str, token: &str) -> Res<Value> {
+    Ok(b.http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }
 
 /// The ids of the first `n` users of `realm` (one request, before any clock starts).
@@ -530,7 +608,7 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
         let users = kc.realm(realm).users();
         users.list().max(1).send().await?;
         tokio::time::sleep(Duration::from_secs(n as u64 + 1)).await;
-        let started = Instant::now();
+        let started = mark();
         let ok = futures_util::stream::iter(0..c)
             .map(|_| {
                 let users = &users;
@@ -548,12 +626,12 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
         .build()?;
     kc.access_token().await?; // log in before the clock starts, like every contender
     let users = kc.realm(realm).users();
-    // getput: the ids are read before the clock starts, like the baseline does.
-    let ids: Vec<String> = if op == "getput" {
+    // getput and get: the ids are read before the clock starts, like the baseline does.
+    let ids: Vec<String> = if op == "getput" || op == "get" {
         users
             .list()
             .first(0)
-            .max(n as i32)
+            .max(if op == "get" { 1 } else { n as i32 })
             .brief_representation(true)
             .send()
             .await?
@@ -563,8 +641,25 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
     } else {
         Vec::new()
     };
-    let started = Instant::now();
+    let started = mark();
     let count = match op {
+        "get" => {
+            let user = kc
+                .realm(realm)
+                .user(ids.first().ok_or("the realm has no user")?.clone());
+            let done: Vec<()> = futures_util::stream::iter(0..n)
+                .map(|_| {
+                    let user = &user;
+                    async move {
+                        std::hint::black_box(user.get().send().await?);
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
         "getput" => {
             let realm_api = kc.realm(realm);
             let done: Vec<()> = futures_util::stream::iter(ids)
@@ -632,7 +727,7 @@ fn blocking_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f6
         // One std thread per call, released together.
         let gate = std::sync::Barrier::new(c.max(1));
         let ok = AtomicUsize::new(0);
-        let started = Instant::now();
+        let started = mark();
         std::thread::scope(|s| {
             for _ in 0..c.max(1) {
                 let (kc, gate, ok) = (kc.clone(), &gate, &ok);
@@ -651,12 +746,12 @@ fn blocking_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f6
     let kc = blocking::Client::new(Client::builder(url).credentials(Credentials::password(u, p)))?;
     kc.wait(kc.access_token())?; // log in before the clock starts, like every contender
     let users = kc.realm(realm).users();
-    let ids: Vec<String> = if op == "getput" {
+    let ids: Vec<String> = if op == "getput" || op == "get" {
         kc.wait(
             users
                 .list()
                 .first(0)
-                .max(n as i32)
+                .max(if op == "get" { 1 } else { n as i32 })
                 .brief_representation(true)
                 .send(),
         )?
@@ -699,13 +794,20 @@ fn blocking_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f6
                     .sum()
             })
         };
-    let started = Instant::now();
+    let started = mark();
     let count = match op {
         "create" => on_threads(n, &|kc, i| {
             let user: UserRepresentation = serde_json::from_value(user_json("user-", i))?;
             kc.wait(kc.realm(realm).users().create(&user).send())?;
             Ok(())
         })?,
+        "get" => {
+            let id = ids.first().ok_or("the realm has no user")?;
+            on_threads(n, &|kc, _| {
+                std::hint::black_box(kc.wait(kc.realm(realm).user(id.clone()).get().send())?);
+                Ok(())
+            })?
+        }
         "getput" => on_threads(ids.len(), &|kc, i| {
             let user = kc.realm(realm).user(ids[i].clone());
             let mut u = kc.wait(user.get().send())?;
@@ -746,7 +848,7 @@ async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) ->
         let r = admin.realm(realm);
         r.users_get().max(1).await?;
         tokio::time::sleep(Duration::from_secs(n as u64 + 1)).await;
-        let started = Instant::now();
+        let started = mark();
         // The token it holds has expired; the crate sends it as it is.
         let ok = futures_util::stream::iter(0..c)
             .map(|_| {
@@ -763,10 +865,10 @@ async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) ->
     let token = KeycloakAdminToken::acquire(url, &u, &p, &client).await?;
     let admin = KeycloakAdmin::new(url, token, client);
     let r = admin.realm(realm);
-    let ids: Vec<String> = if op == "getput" {
+    let ids: Vec<String> = if op == "getput" || op == "get" {
         r.users_get()
             .first(0)
-            .max(n as i32)
+            .max(if op == "get" { 1 } else { n as i32 })
             .brief_representation(true)
             .await?
             .into_iter()
@@ -775,7 +877,7 @@ async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) ->
     } else {
         Vec::new()
     };
-    let started = Instant::now();
+    let started = mark();
     let count = match op {
         "create" => {
             let done: Vec<()> = futures_util::stream::iter(0..n)
@@ -785,6 +887,21 @@ async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) ->
                         let user: UserRepresentation =
                             serde_json::from_value(user_json("user-", i))?;
                         r.users_post(user).await?;
+                        Res::Ok(())
+                    }
+                })
+                .buffer_unordered(c.max(1))
+                .try_collect()
+                .await?;
+            done.len()
+        }
+        "get" => {
+            let id = ids.first().ok_or("the realm has no user")?;
+            let done: Vec<()> = futures_util::stream::iter(0..n)
+                .map(|_| {
+                    let r = &r;
+                    async move {
+                        std::hint::black_box(r.users_with_user_id_get(id).await?);
                         Res::Ok(())
                     }
                 })

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -60,7 +60,7 @@ pub struct Claims {
 /// Every claim as a JSON object, decoded from the payload the first time it is asked for.
 #[derive(Clone, Default)]
 struct RawClaims {
-    payload: Option<Arc<[u8]>>,
+    payload: Option<Vec<u8>>,
     map: OnceLock<Map<String, Value>>,
 }
 
@@ -226,7 +226,7 @@ impl Claims {
             realm_access: r.realm_access,
             resource_access: r.resource_access.unwrap_or_default(),
             raw: RawClaims {
-                payload: Some(payload.into()),
+                payload: Some(payload),
                 map: OnceLock::new(),
             },
         })

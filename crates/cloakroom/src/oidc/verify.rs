@@ -244,27 +244,62 @@ impl JwtVerifier {
             ))
             .into());
         }
-        let parsed = jose::parse_jwt(token)?;
-        let alg = Algorithm::parse(&parsed.header.alg)?;
-        if let Some(allowed) = &i.algorithms {
-            if !allowed.contains(&alg) {
-                return Err(VerifyError::Algorithm(format!("`{alg}` is not allowed here")).into());
-            }
+        // The usual token takes the path without a header object or buffers for the header and
+        // signature; anything unusual goes the general way, which gives the precise error.
+        let mut scratch = jose::Scratch::new();
+        if let Some(jws) = jose::split_fast(token, &mut scratch) {
+            return self
+                .verify_parts(
+                    &jws.alg,
+                    jws.kid.as_deref(),
+                    jws.signing_input,
+                    jws.signature,
+                    jws.payload,
+                )
+                .await;
         }
+        let parsed = jose::parse_jwt(token)?;
         if let Some(crit) = parsed.header.raw.get("crit") {
+            // Checked after the algorithm, as always.
+            self.allowed(Algorithm::parse(&parsed.header.alg)?)?;
             return Err(
                 VerifyError::Malformed(format!("unsupported critical header {crit}")).into(),
             );
         }
-        if parsed
-            .header
-            .kid
-            .as_ref()
-            .is_some_and(|k| k.len() > MAX_KID)
-        {
+        self.verify_parts(
+            &parsed.header.alg,
+            parsed.header.kid.as_deref(),
+            parsed.signing_input,
+            &parsed.signature,
+            parsed.payload,
+        )
+        .await
+    }
+
+    /// `alg`, unless the builder's algorithms leave it out.
+    fn allowed(&self, alg: Algorithm) -> Result<Algorithm> {
+        match &self.inner.algorithms {
+            Some(allowed) if !allowed.contains(&alg) => {
+                Err(VerifyError::Algorithm(format!("`{alg}` is not allowed here")).into())
+            }
+            _ => Ok(alg),
+        }
+    }
+
+    /// Everything after the split: algorithm, key, signature, claims.
+    async fn verify_parts(
+        &self,
+        alg: &str,
+        kid: Option<&str>,
+        signing_input: &[u8],
+        signature: &[u8],
+        payload: Vec<u8>,
+    ) -> Result<Claims> {
+        let alg = self.allowed(Algorithm::parse(alg)?)?;
+        if kid.is_some_and(|k| k.len() > MAX_KID) {
             return Err(VerifyError::Malformed("`kid` is too long".into()).into());
         }
-        let key = self.key_for(&parsed.header, alg).await?;
+        let key = self.key_for(kid, alg).await?;
         if !key.accepts(alg) {
             return Err(VerifyError::Algorithm(format!(
                 "`{alg}` does not match the key `{}`",
@@ -272,10 +307,10 @@ impl JwtVerifier {
             ))
             .into());
         }
-        if !key.verify(alg, parsed.signing_input, &parsed.signature) {
+        if !key.verify(alg, signing_input, signature) {
             return Err(VerifyError::Signature.into());
         }
-        let claims = Claims::from_payload(parsed.payload)
+        let claims = Claims::from_payload(payload)
             .map_err(|_| VerifyError::Malformed("payload is not a JSON object".into()))?;
         self.check_claims(&claims).await?;
         Ok(claims)
@@ -376,9 +411,9 @@ impl JwtVerifier {
         Ok(())
     }
 
-    fn lookup(&self, header: &Header, alg: Algorithm) -> (Lookup, Option<SystemTime>) {
+    fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> (Lookup, Option<SystemTime>) {
         let keys = self.inner.keys.read().unwrap_or_else(|p| p.into_inner());
-        let found = match &header.kid {
+        let found = match kid {
             Some(kid) => keys.by_kid.get(kid).cloned(),
             None => {
                 // Without a kid, accept only an unambiguous key for this algorithm.
@@ -399,44 +434,44 @@ impl JwtVerifier {
         )
     }
 
-    async fn key_for(&self, header: &Header, alg: Algorithm) -> Result<Arc<Jwk>> {
+    async fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<Jwk>> {
         let i = &*self.inner;
         let now = (i.clock)();
         let age = |at: Option<SystemTime>| at.map(|t| now.duration_since(t).unwrap_or_default());
-        let (found, fetched_at) = self.lookup(header, alg);
+        let (found, fetched_at) = self.lookup(kid, alg);
         match (found, age(fetched_at)) {
             (Lookup::Found(k), Some(a)) if a < i.max_age => return Ok(k),
             (Lookup::Found(k), _) => {
                 // Stale cache: refresh once (single flight); keep the old keys if that fails.
                 let _flight = i.fetching.lock().await;
-                let (_, at) = self.lookup(header, alg);
+                let (_, at) = self.lookup(kid, alg);
                 if age(at).is_none_or(|a| a >= i.max_age) {
                     if let Err(e) = self.fetch().await {
                         tracing::warn!(error = %e, "JWKS refresh failed; keeping cached keys");
                         return Ok(k);
                     }
                 }
-                if let (Lookup::Found(k2), _) = self.lookup(header, alg) {
+                if let (Lookup::Found(k2), _) = self.lookup(kid, alg) {
                     return Ok(k2);
                 }
-                return Err(unknown(header));
+                return Err(unknown(kid));
             }
             (Lookup::Missing, _) => {}
         }
         // Unknown kid: refetch at most once per interval, one fetch for all waiting callers.
         let _flight = i.fetching.lock().await;
-        let (found, at) = self.lookup(header, alg);
+        let (found, at) = self.lookup(kid, alg);
         if let Lookup::Found(k) = found {
             return Ok(k);
         }
         if age(at).is_some_and(|a| a < i.refetch_interval) {
             // Fetched recently (maybe by a caller we just waited for): the key is unknown.
-            return Err(unknown(header));
+            return Err(unknown(kid));
         }
         self.fetch().await?;
-        match self.lookup(header, alg).0 {
+        match self.lookup(kid, alg).0 {
             Lookup::Found(k) => Ok(k),
-            Lookup::Missing => Err(unknown(header)),
+            Lookup::Missing => Err(unknown(kid)),
         }
     }
 
@@ -477,11 +512,9 @@ impl JwtVerifier {
     }
 }
 
-fn unknown(h: &Header) -> Error {
+fn unknown(kid: Option<&str>) -> Error {
     // The kid is attacker-controlled: show a bounded, printable excerpt only.
-    let kid: String = h
-        .kid
-        .as_deref()
+    let kid: String = kid
         .unwrap_or("(none)")
         .chars()
         .take(64)
