@@ -53,6 +53,10 @@ fn a_closed_pipe_ends_any_command_quietly() {
         "--server", server, "--user", user, "-o", "json", "get", "realms",
     ];
     assert_quiet("get realms", closed_pipe(&env, &get));
+    let export = [
+        "--server", server, "--user", user, "realm", "export", "master",
+    ];
+    assert_quiet("realm export", closed_pipe(&env, &export));
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn report(ctx: &Ctx, run: &Run, sum: &Value) -> CliResult {
     }
     for c in run.merged() {
         for l in c.lines() {
-            println!("{l}");
+            crate::output::line(l)?;
         }
     }
     let verb = if run.opts.plan { "would" } else { "did" };

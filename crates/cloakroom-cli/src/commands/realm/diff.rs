@@ -220,7 +220,7 @@ pub async fn run(ctx: &Ctx, a: DiffArgs) -> CliResult {
             if diffs.is_empty() {
                 ctx.out.note("no differences");
             } else {
-                print!("{}", readable(&diffs, ctx.out.color));
+                crate::output::write_stdout(readable(&diffs, ctx.out.color).as_bytes())?;
                 ctx.out.note(format!("{} differences", diffs.len()));
             }
         }

@@ -75,6 +75,8 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
         }
         None => None,
     };
+    // Writing to standard output, a closed pipe (`| head`) ends the export quietly.
+    let to_stdout = temp.is_none();
     let mut out: Box<dyn Write> = match &mut temp {
         Some(t) => Box::new(std::io::BufWriter::with_capacity(
             256 * 1024,
@@ -82,7 +84,12 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let werr = |e: std::io::Error| CliError::other(format!("cannot write the export: {e}"));
+    let werr = |e: std::io::Error| {
+        if to_stdout && e.kind() == std::io::ErrorKind::BrokenPipe {
+            crate::output::closed_pipe_exit();
+        }
+        CliError::other(format!("cannot write the export: {e}"))
+    };
 
     out.write_all(b"{\n").map_err(werr)?;
     let n = head.len();
