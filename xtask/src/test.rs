@@ -25,7 +25,7 @@ pub fn test_command(args: &[String]) -> Result<()> {
     let _ = fs::remove_dir_all(&oplog);
     fs::create_dir_all(&oplog).with_context(|| format!("creating {}", oplog.display()))?;
     let mut cmd = Command::new(cargo());
-    cmd.args(["test", "--workspace", "--all-features"])
+    cmd.args(["test", "--no-fail-fast", "--workspace", "--all-features"])
         .args(extra)
         .env("CLOAKROOM_OPLOG_DIR", &oplog)
         // The server is thrown away after the run: tests keep their realms (see
