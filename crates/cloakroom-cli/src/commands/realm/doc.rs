@@ -368,7 +368,7 @@ pub fn looks_like_uuid(s: &str) -> bool {
         })
 }
 
-/// Gives every server id of a document (`id` and `_id` values shaped like UUIDs) a fresh UUID,
+/// Gives every server id of a document (`id`, `_id` and `internalId` values shaped like UUIDs) a fresh UUID,
 /// replacing every string equal to an old id everywhere, so references stay right. A realm id
 /// that is not a UUID is dropped (the server assigns one).
 pub fn fresh_ids(doc: &mut Value) {
@@ -390,7 +390,9 @@ fn collect_ids(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                if let (true, Some(s)) = (k == "id" || k == "_id", x.as_str()) {
+                // An identity provider's id is its `internalId`.
+                let is_id = k == "id" || k == "_id" || k == "internalId";
+                if let (true, Some(s)) = (is_id, x.as_str()) {
                     if looks_like_uuid(s) {
                         out.insert(s.to_owned());
                     }

@@ -597,8 +597,11 @@ pub fn clean_flow(f: &mut Value) {
         ex.sort_by_key(|e| e["priority"].as_i64().unwrap_or(0));
         for e in ex.iter_mut() {
             if let Value::Object(m) = e {
-                // A misspelt duplicate Keycloak sends for compatibility.
-                m.remove("autheticatorFlow");
+                // A misspelt duplicate Keycloak sends for compatibility; a file that has only
+                // the misspelt key (older exports) means it, as Keycloak's importer reads it.
+                if let Some(v) = m.remove("autheticatorFlow") {
+                    m.entry("authenticatorFlow").or_insert(v);
+                }
                 m.remove("priority");
             }
         }

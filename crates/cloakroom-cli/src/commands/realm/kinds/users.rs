@@ -107,6 +107,17 @@ fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &st
                     create[k] = v.clone();
                 }
             }
+            // Server ids of the user and its credentials are the source realm's: the same ids
+            // already on this server make Keycloak answer 409 "User exists with same username
+            // or email". The server assigns new ones.
+            if let Some(m) = create.as_object_mut() {
+                m.remove("id");
+            }
+            for cred in create["credentials"].as_array_mut().into_iter().flatten() {
+                if let Some(m) = cred.as_object_mut() {
+                    m.remove("id");
+                }
+            }
             Change::new(Users::NAME, name, Action::Create).op(Op::Send {
                 verb: Verb::Post,
                 path: Path::lit("/users"),
