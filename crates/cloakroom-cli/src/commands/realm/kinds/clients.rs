@@ -73,8 +73,7 @@ impl Kind for Clients {
 const POST_LOGOUT: &str = "post.logout.redirect.uris";
 
 /// The client as Keycloak's importer reads it:
-/// - a client without `post.logout.redirect.uris` gets `+` (unless the live client already has
-///   a value of its own: a partial document never overwrites that);
+/// - a new client without `post.logout.redirect.uris` gets `+`;
 /// - a new client without its own default/optional client scopes gets the document's realm
 ///   defaults (`defaultDefaultClientScopes` / `defaultOptionalClientScopes`), as the importer
 ///   does, not the live realm's (which are written later and may still be the built-in set);
@@ -89,8 +88,9 @@ fn as_imported(
     let Some(m) = d.as_object_mut() else {
         return d;
     };
-    let live_has = live.is_some_and(|l| l["attributes"].get(POST_LOGOUT).is_some());
-    if !live_has {
+    // Only for a new client: an existing one that lacks the attribute (Keycloak's own built-in
+    // clients do) would otherwise be updated by every apply of its own export.
+    if live.is_none() {
         let attrs = m
             .entry("attributes")
             .or_insert_with(|| Value::Object(Default::default()));
@@ -150,5 +150,40 @@ fn scopes(change: &mut Change, cid: &str, d: &Value, live: Option<&Value>) {
                     want: want.into_iter().collect(),
                 }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_new_client_is_read_as_the_importer_does() {
+        let settings = json!({"defaultDefaultClientScopes": ["profile"],
+            "defaultOptionalClientScopes": ["store"]});
+        let scopes = BTreeMap::from([("service_account".to_owned(), json!({}))]);
+        let d = json!({"clientId": "api", "serviceAccountsEnabled": true});
+        let got = as_imported(&d, None, &settings, &scopes);
+        assert_eq!(got["attributes"][POST_LOGOUT], "+");
+        assert_eq!(
+            got["defaultClientScopes"],
+            json!(["profile", "service_account"])
+        );
+        assert_eq!(got["optionalClientScopes"], json!(["store"]));
+    }
+
+    #[test]
+    fn an_existing_client_and_explicit_values_are_left_alone() {
+        let settings = json!({"defaultDefaultClientScopes": ["profile"]});
+        let scopes = BTreeMap::new();
+        let d = json!({"clientId": "api", "defaultClientScopes": ["email"],
+            "attributes": {"post.logout.redirect.uris": "https://x/*"}});
+        let got = as_imported(&d, None, &settings, &scopes);
+        assert_eq!(got, d);
+        let bare = json!({"clientId": "api"});
+        let live = json!({"clientId": "api", "attributes": {}});
+        assert_eq!(as_imported(&bare, Some(&live), &settings, &scopes), bare);
     }
 }
