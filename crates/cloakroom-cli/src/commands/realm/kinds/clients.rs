@@ -1,6 +1,8 @@
 //! Clients, by clientId, with their protocol mappers and default/optional client scopes (their
 //! authorization settings come last, once users and groups exist: see `authz`).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::super::doc::names;
@@ -39,9 +41,11 @@ impl Kind for Clients {
 
     async fn plan(&self, cx: &Cx<'_>, live: &Keyed, _r: &Live<'_>) -> CliResult<Vec<Change>> {
         let mut out = Vec::new();
+        let settings = &cx.desired["realm"]["settings"];
         for (cid, d) in &cx.desired["clients"] {
             let item = Path::lit("/clients/").seg(Seg::Client(cid.clone()));
             let l = live.get(cid);
+            let d = &as_imported(d, l, settings, &cx.desired["clientScopes"]);
             let skip: &[&str] = if l.is_some() {
                 SEPARATE
             } else {
@@ -62,6 +66,60 @@ impl Kind for Clients {
         }
         Ok(out)
     }
+}
+
+/// Attribute Keycloak's importer gives a client whose document does not set it: `+` (post-logout
+/// redirects allowed to the client's redirect URIs).
+const POST_LOGOUT: &str = "post.logout.redirect.uris";
+
+/// The client as Keycloak's importer reads it:
+/// - a new client without `post.logout.redirect.uris` gets `+`;
+/// - a new client without its own default/optional client scopes gets the document's realm
+///   defaults (`defaultDefaultClientScopes` / `defaultOptionalClientScopes`), as the importer
+///   does, not the live realm's (which are written later and may still be the built-in set);
+///   a client with a service account also keeps `service_account` if the document defines it.
+fn as_imported(
+    d: &Value,
+    live: Option<&Value>,
+    settings: &Value,
+    doc_scopes: &BTreeMap<String, Value>,
+) -> Value {
+    let mut d = d.clone();
+    let Some(m) = d.as_object_mut() else {
+        return d;
+    };
+    // Only for a new client: an existing one that lacks the attribute (Keycloak's own built-in
+    // clients do) would otherwise be updated by every apply of its own export.
+    if live.is_none() {
+        let attrs = m
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(a) = attrs.as_object_mut() {
+            a.entry(POST_LOGOUT)
+                .or_insert_with(|| Value::String("+".into()));
+        }
+    }
+    if live.is_none() {
+        let sa = m.get("serviceAccountsEnabled") == Some(&Value::Bool(true))
+            && doc_scopes.contains_key("service_account");
+        for (field, realm_field) in [
+            ("defaultClientScopes", "defaultDefaultClientScopes"),
+            ("optionalClientScopes", "defaultOptionalClientScopes"),
+        ] {
+            if m.contains_key(field) {
+                continue;
+            }
+            let Some(Value::Array(names)) = settings.get(realm_field) else {
+                continue;
+            };
+            let mut names = names.clone();
+            if sa && field == "defaultClientScopes" {
+                names.push(Value::String("service_account".into()));
+            }
+            m.insert(field.to_owned(), Value::Array(names));
+        }
+    }
+    d
 }
 
 /// Default and optional client scopes, by name, made exactly the document's.
@@ -92,5 +150,40 @@ fn scopes(change: &mut Change, cid: &str, d: &Value, live: Option<&Value>) {
                     want: want.into_iter().collect(),
                 }),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_new_client_is_read_as_the_importer_does() {
+        let settings = json!({"defaultDefaultClientScopes": ["profile"],
+            "defaultOptionalClientScopes": ["store"]});
+        let scopes = BTreeMap::from([("service_account".to_owned(), json!({}))]);
+        let d = json!({"clientId": "api", "serviceAccountsEnabled": true});
+        let got = as_imported(&d, None, &settings, &scopes);
+        assert_eq!(got["attributes"][POST_LOGOUT], "+");
+        assert_eq!(
+            got["defaultClientScopes"],
+            json!(["profile", "service_account"])
+        );
+        assert_eq!(got["optionalClientScopes"], json!(["store"]));
+    }
+
+    #[test]
+    fn an_existing_client_and_explicit_values_are_left_alone() {
+        let settings = json!({"defaultDefaultClientScopes": ["profile"]});
+        let scopes = BTreeMap::new();
+        let d = json!({"clientId": "api", "defaultClientScopes": ["email"],
+            "attributes": {"post.logout.redirect.uris": "https://x/*"}});
+        let got = as_imported(&d, None, &settings, &scopes);
+        assert_eq!(got, d);
+        let bare = json!({"clientId": "api"});
+        let live = json!({"clientId": "api", "attributes": {}});
+        assert_eq!(as_imported(&bare, Some(&live), &settings, &scopes), bare);
     }
 }
