@@ -27,6 +27,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+#[path = "bench_bulk.rs"]
+mod bulk;
 #[path = "bench_only.rs"]
 mod only;
 #[path = "bench_stub.rs"]
@@ -978,7 +980,12 @@ fn bench(opts: &Opts, state: &crate::keycloak::State, started: Instant) -> Resul
     )?;
     println!("bench: wrote bench/results/latest.json and latest.md in {total:.0} s");
     // The sections measured without the server (issue 16): the stub server and verification.
-    only::run_sections(&["stub", "verify"], opts.reps.max(5), only::DEFAULT_CALLS)?;
+    only::run_sections(
+        &["stub", "verify"],
+        opts.reps.max(5),
+        only::DEFAULT_CALLS,
+        bulk::Opts::default(),
+    )?;
     print!(
         "{}",
         fs::read_to_string(crate::repo_root().join("bench/results/latest.md"))?

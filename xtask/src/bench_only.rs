@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 
 /// Calls per stub sample (GET → PUT: half as many pairs).
 pub const DEFAULT_CALLS: usize = 2000;
-const SECTIONS: [&str; 2] = ["stub", "verify"];
+const SECTIONS: [&str; 3] = ["stub", "verify", "bulk"];
 
 pub fn run(args: &[String]) -> Result<()> {
     let mut sections: Vec<String> = Vec::new();
     let (mut reps, mut calls) = (5usize, DEFAULT_CALLS);
+    let mut bulk = super::bulk::Opts::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = |name: &str| {
@@ -32,8 +33,10 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             "--reps" => reps = val("--reps")?.parse().context("--reps")?,
             "--stub-calls" => calls = val("--stub-calls")?.parse().context("--stub-calls")?,
+            "--users" => bulk.users = val("--users")?.parse().context("--users")?,
+            "--parallel" => bulk.parallel = val("--parallel")?.parse().context("--parallel")?,
             other => bail!(
-                "unknown option with --only: {other} (--only stub,verify [--reps R] [--stub-calls N])"
+                "unknown option with --only: {other} (--only stub,verify,bulk [--reps R] [--stub-calls N] [--users N] [--parallel P])"
             ),
         }
     }
@@ -43,7 +46,7 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let names: Vec<&str> = sections.iter().map(String::as_str).collect();
-    run_sections(&names, reps.max(1), calls.max(2))
+    run_sections(&names, reps.max(1), calls.max(2), bulk)
 }
 
 fn loadavg() -> String {
@@ -56,7 +59,12 @@ fn loadavg() -> String {
 }
 
 /// Runs `names` and writes their parts of latest.md / latest.json / latest.svg.
-pub fn run_sections(names: &[&str], reps: usize, calls: usize) -> Result<()> {
+pub fn run_sections(
+    names: &[&str],
+    reps: usize,
+    calls: usize,
+    bulk: super::bulk::Opts,
+) -> Result<()> {
     for name in names {
         let load_start = loadavg();
         let started = std::time::Instant::now();
@@ -82,6 +90,14 @@ pub fn run_sections(names: &[&str], reps: usize, calls: usize) -> Result<()> {
                 );
                 (
                     "Offline JWT verification next to `openssl speed` (`cargo xtask bench --only verify`)",
+                    rows,
+                    md,
+                )
+            }
+            "bulk" => {
+                let (rows, md) = super::bulk::section(reps, bulk)?;
+                (
+                    "Bulk CLI work next to its floors (`cargo xtask bench --only bulk`)",
                     rows,
                     md,
                 )

@@ -456,6 +456,9 @@ pub struct ApplyArgs {
     /// Go on after a failed change (default: stop at the first).
     #[arg(long)]
     pub continue_on_error: bool,
+    /// Users created or changed at once (each change is sent exactly once; 1 = one at a time).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
     /// Apply into this realm instead of the one named in the file.
     #[arg(long = "into", value_name = "REALM")]
     pub into: Option<String>,

@@ -80,6 +80,7 @@ pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
     let opts = Options {
         plan: a.plan,
         continue_on_error: a.continue_on_error,
+        parallel: usize::from(a.parallel),
     };
     let cx = Cx {
         desired: &want,

@@ -25,7 +25,12 @@ pub struct Options {
     /// Plan only: read, change nothing.
     pub plan: bool,
     pub continue_on_error: bool,
+    /// Changes of an independent kind (users) in flight at once; 0 or 1 runs them one by one.
+    pub parallel: usize,
 }
+
+/// Kinds whose changes do not refer to each other, so they may run side by side.
+const INDEPENDENT: [&str; 1] = ["users"];
 
 /// Deletes planned before anything runs, executed after everything else.
 #[derive(Default)]
@@ -158,20 +163,62 @@ impl Run {
             .plan(cx, &have, &live)
             .await
             .map_err(|e| e.context(format!("planning {}", K::NAME)))?;
-        self.run_changes(planned).await;
+        if INDEPENDENT.contains(&K::NAME) && self.opts.parallel > 1 && !self.opts.plan {
+            self.run_parallel(planned).await;
+        } else {
+            self.run_changes(planned).await;
+        }
         Ok(())
     }
 
-    async fn execute(&mut self, c: &mut Change) {
-        for op in &c.ops {
-            if let Err(e) = super::ops::run(&self.s, &mut self.ids, op).await {
-                c.action = Action::Failed;
-                c.error = Some(e.message.clone());
-                if !self.opts.continue_on_error {
-                    self.stop = Some(e.context(format!("{}/{}", c.section, c.key)));
-                }
-                return;
+    /// Runs changes with up to `opts.parallel` in flight, results kept in plan order. Each
+    /// change's writes run once, in order, with its own id cache (merged in afterwards); once a
+    /// change fails (without `--continue-on-error`) no further change starts, and those that
+    /// did not start are reported as not attempted.
+    async fn run_parallel(&mut self, changes: Vec<Change>) {
+        use futures_util::StreamExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stopped = AtomicBool::new(self.stop.is_some());
+        let (s, keep_going) = (&self.s, self.opts.continue_on_error);
+        let stopped = &stopped;
+        let mut done = futures_util::stream::iter(changes.into_iter().map(|mut c| async move {
+            if stopped.load(Ordering::SeqCst) {
+                return (c, None, None);
             }
+            let mut ids = Ids::default();
+            let err = run_ops(s, &mut ids, &mut c).await;
+            if err.is_some() && !keep_going {
+                stopped.store(true, Ordering::SeqCst);
+            }
+            (c, Some(ids), err)
+        }))
+        .buffered(self.opts.parallel);
+        let mut results = Vec::new();
+        while let Some(r) = done.next().await {
+            results.push(r);
+        }
+        drop(done);
+        for (c, ids, err) in results {
+            let Some(ids) = ids else {
+                self.not_attempted
+                    .insert((c.section.clone(), c.key.clone()));
+                continue;
+            };
+            self.ids.absorb(ids);
+            if let Some(e) = err
+                && !keep_going
+            {
+                self.stop.get_or_insert(e);
+            }
+            self.changes.push(c);
+        }
+    }
+
+    async fn execute(&mut self, c: &mut Change) {
+        if let Some(e) = run_ops(&self.s, &mut self.ids, c).await
+            && !self.opts.continue_on_error
+        {
+            self.stop = Some(e);
         }
     }
 
@@ -206,6 +253,19 @@ impl Run {
         }
         out
     }
+}
+
+/// Runs one change's writes in order; a failure marks the change failed and returns the
+/// error (with the object named) that would stop the run.
+async fn run_ops(s: &Session, ids: &mut Ids, c: &mut Change) -> Option<CliError> {
+    for op in &c.ops {
+        if let Err(e) = super::ops::run(s, ids, op).await {
+            c.action = Action::Failed;
+            c.error = Some(e.message.clone());
+            return Some(e.context(format!("{}/{}", c.section, c.key)));
+        }
+    }
+    None
 }
 
 /// The summary document: counts of the document's objects by outcome (they add up to

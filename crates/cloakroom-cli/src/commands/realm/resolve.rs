@@ -27,6 +27,12 @@ fn cache_key(s: &Seg) -> String {
 }
 
 impl Ids {
+    /// Takes in what another run's cache learned (a parallel write's own ids).
+    pub fn absorb(&mut self, other: Ids) {
+        self.ids.extend(other.ids);
+        self.roles.extend(other.roles);
+    }
+
     pub fn remember(&mut self, s: &Seg, id: String) {
         self.ids.insert(cache_key(s), id);
     }
