@@ -3,7 +3,7 @@
 //! - `keycloak fetch|start|stop|status [--db h2|postgres] [--version V]` — a real Keycloak
 //!   (default 26.7.3 on H2) for development and tests, launched by `crates/cloakroom-devserver`
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
-//! - `test [--db h2|postgres] [--version V] [-- cargo test args]` — install missing system
+//! - `test [--db h2|postgres] [--version V] [--matrix] [-- cargo test args]` — install missing system
 //!   packages, then `cargo test --workspace --all-features` against a real Keycloak
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` and `coverage/served-coverage.{json,md}` from
@@ -20,6 +20,7 @@ mod codegen;
 mod coverage;
 mod deny;
 mod keycloak;
+mod matrix;
 mod prereq;
 mod served_coverage;
 mod slapd;
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
         Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | test [--db postgres] [--version V] [-- ARGS] | demo | census [--check] [--version V] | coverage | bench | deny>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | test [--db postgres] [--version V] [--matrix] [-- ARGS] | demo | census [--check] [--version V] | coverage | bench | deny>"
             );
             return ExitCode::from(2);
         }

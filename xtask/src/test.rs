@@ -10,24 +10,39 @@ use anyhow::{Context, Result};
 
 use crate::keycloak::{Wanted, ensure_started_with, state_path};
 
-/// `cargo xtask test [--db h2|postgres] [--version V] [-- cargo test args]`: installs missing
-/// system packages, then `cargo test --workspace --all-features` against a real Keycloak of
-/// that version on that database; exits with cargo test's status.
+/// `cargo xtask test [--db h2|postgres] [--version V] [--matrix] [-- cargo test args]`: installs
+/// missing system packages, then `cargo test --workspace --all-features` against a real Keycloak
+/// of that version on that database; exits with cargo test's status. In CI (`CI=true`, no
+/// arguments) the compatibility suite follows on the older versions, and `--matrix` runs the
+/// full suite on every version of the matrix (see `crate::matrix`).
 ///
 /// The tests' clients log every exchange to `target/cloakroom-oplog/` and this command records
 /// each test's outcome there (`results.txt`), for `cargo xtask coverage`.
 pub fn test_command(args: &[String]) -> Result<()> {
     let mut wanted = Wanted::from_env()?;
     let args = wanted.parse(args)?;
+    let (matrix, args) = crate::matrix::take_flag(&args, "--matrix");
     let extra = strip_separator(&args);
     crate::prereq::ensure()?;
-    let oplog = crate::coverage::oplog_dir();
-    let _ = fs::remove_dir_all(&oplog);
-    fs::create_dir_all(&oplog).with_context(|| format!("creating {}", oplog.display()))?;
+    if matrix {
+        return crate::matrix::run_matrix(&wanted, extra);
+    }
+    let status = run_suite(&wanted, extra, &crate::coverage::oplog_dir())?;
+    if !status.success() || !crate::matrix::compat_wanted(&args) {
+        exit_with(status);
+    }
+    exit_with(crate::matrix::run_compat(&wanted)?)
+}
+
+/// One run of `cargo test --workspace --all-features <extra>` against a server as `wanted`,
+/// with the operation log and test outcomes in `oplog` (emptied first).
+pub fn run_suite(wanted: &Wanted, extra: &[String], oplog: &Path) -> Result<ExitStatus> {
+    let _ = fs::remove_dir_all(oplog);
+    fs::create_dir_all(oplog).with_context(|| format!("creating {}", oplog.display()))?;
     let mut cmd = Command::new(cargo());
     cmd.args(["test", "--no-fail-fast", "--workspace", "--all-features"])
         .args(extra)
-        .env("CLOAKROOM_OPLOG_DIR", &oplog)
+        .env("CLOAKROOM_OPLOG_DIR", oplog)
         // The server is thrown away after the run: tests keep their realms (see
         // `support::kc::delete_realm` for why deleting them mid-run is avoided).
         .env("CLOAKROOM_TEST_KEEP_REALMS", "1")
@@ -36,8 +51,9 @@ pub fn test_command(args: &[String]) -> Result<()> {
     let mut ldap = crate::slapd::Slapd::start(&crate::repo_root().join(".cache"))?;
     println!("slapd ready at {} (pid {:?})", ldap.url, ldap.pid());
     cmd.envs(ldap.env());
-    with_server_run(&wanted, cmd, move |cmd| {
-        let status = run_recording_results(cmd, &oplog.join("results.txt"));
+    let results = oplog.join("results.txt");
+    with_server_run(wanted, cmd, move |cmd| {
+        let status = run_recording_results(cmd, &results);
         if let Err(e) = ldap.stop() {
             eprintln!("slapd: stopping: {e:#}");
         }
@@ -86,17 +102,28 @@ pub fn demo_command(args: &[String]) -> Result<()> {
 /// server if this invocation started it (also on failure; on Ctrl-C the watchdog does it),
 /// and exit with `cmd`'s status.
 fn with_server(wanted: &Wanted, cmd: Command) -> Result<()> {
-    with_server_run(wanted, cmd, |c| c.status())
+    exit_with(with_server_run(wanted, cmd, |c| c.status())?)
 }
 
-/// [`with_server`] with a custom way to run the command.
+/// The last server of this process: (reused, its start time in seconds).
+static LAST_START: std::sync::Mutex<Option<(bool, f64)>> = std::sync::Mutex::new(None);
+
+/// (reused, start seconds) of the server of the last [`run_suite`].
+pub fn last_start() -> Option<(bool, f64)> {
+    LAST_START.lock().ok().and_then(|l| *l)
+}
+
+/// [`with_server`] with a custom way to run the command; returns its status.
 fn with_server_run(
     wanted: &Wanted,
     mut cmd: Command,
     run: impl FnOnce(&mut Command) -> std::io::Result<ExitStatus>,
-) -> Result<()> {
+) -> Result<ExitStatus> {
     let server = ensure_started_with(wanted)?;
     let s = &server.state;
+    if let Ok(mut last) = LAST_START.lock() {
+        *last = Some((server.reused, s.start_seconds.unwrap_or_default()));
+    }
     if !server.reused {
         println!(
             "keycloak {} ({}) ready at {} in {:.1} s",
@@ -123,10 +150,10 @@ fn with_server_run(
     let stopped = server.stop_if_owned();
     let status = result.context("running the command")?;
     stopped?;
-    exit_with(status)
+    Ok(status)
 }
 
-fn exit_with(status: ExitStatus) -> ! {
+pub fn exit_with(status: ExitStatus) -> ! {
     std::process::exit(status.code().unwrap_or(1))
 }
 

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cloakroom::{Client, Credentials, Error};
 
-use crate::support::kc;
 use crate::support::server::test_server;
 
 /// An admin client told `version`, and a counter of the HTTP exchanges it makes.
@@ -87,12 +86,28 @@ async fn a_version_the_census_did_not_read_blocks_nothing() {
 
 #[tokio::test]
 async fn detects_the_real_servers_version() {
-    let kc = kc::admin();
+    let server = test_server();
+    // A client not told the version (the tests' own clients are told it).
+    let kc = Client::builder(server.url.clone())
+        .credentials(Credentials::password(
+            server.admin_username.clone(),
+            server.admin_password.clone(),
+        ))
+        .build()
+        .unwrap();
     assert_eq!(kc.server_version(), None);
     let version = kc.detect_server_version().await.unwrap();
-    assert_eq!(version, "26.7.3");
-    assert_eq!(kc.server_version().as_deref(), Some("26.7.3"));
-    // 26.7.3 serves organization groups: the check lets the call through to the server.
+    let expected = server.version.clone().unwrap_or_else(|| "26.7.3".into());
+    assert_eq!(version, expected);
+    assert_eq!(kc.server_version().as_deref(), Some(expected.as_str()));
+    // 26.7.3 serves organization groups: the check lets the call through to the server; an
+    // older version does not, and the detected version refuses it before sending.
     let err = org_groups(&kc).await;
-    assert!(!matches!(err, Error::NotServed { .. }), "{err}");
+    let refused = matches!(err, Error::NotServed { .. });
+    let template = "/admin/realms/{realm}/organizations/{org-id}/groups";
+    assert_eq!(
+        refused,
+        !crate::support::served::served(cloakroom::request::Method::Get, template),
+        "{err}"
+    );
 }

@@ -4,9 +4,13 @@
 use cloakroom::generated::models::{
     StepExecutionStatus, UserRepresentation, WorkflowRepresentation, WorkflowStepRepresentation,
 };
+use cloakroom::request::Method;
 use serde_json::json;
 
 use crate::support::kc::{admin, create_realm, delete_realm};
+use crate::support::served::served_or_refused;
+
+const MIGRATE: &str = "/admin/realms/{realm}/workflows/migrate";
 
 fn step(uses: &str, after: Option<&str>) -> WorkflowStepRepresentation {
     WorkflowStepRepresentation {
@@ -148,14 +152,17 @@ async fn workflow_lifecycle_for_a_user() {
     // update above gave the steps new ids: read them now.)
     let steps = workflow.get().send().await.unwrap().steps.unwrap();
     let (first_step, second_step) = (steps[0].id.clone().unwrap(), steps[1].id.clone().unwrap());
-    r.workflows()
+    let migrated = r
+        .workflows()
         .migrate()
         .from(&first_step)
         .to(&second_step)
         .send()
-        .await
-        .unwrap();
-    settles(&r, &user, &id, &done).await;
+        .await;
+    // Migration arrived in 26.7.3: older servers' clients refuse it before sending.
+    if served_or_refused(Method::Post, MIGRATE, migrated).is_some() {
+        settles(&r, &user, &id, &done).await;
+    }
 
     workflow.delete().send().await.unwrap();
     // Keycloak answers 400 "Not a valid workflow resource", not 404, for an unknown id.

@@ -51,7 +51,11 @@ pub fn builder() -> ClientBuilder {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    Client::builder(server.url.clone()).observer(move |ex| {
+    let builder = match &server.version {
+        Some(v) => Client::builder(server.url.clone()).server_version(v.clone()),
+        None => Client::builder(server.url.clone()),
+    };
+    builder.observer(move |ex| {
         let line = json!({
             "method": ex.method.as_str(),
             "template": ex.template,

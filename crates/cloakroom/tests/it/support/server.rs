@@ -16,6 +16,10 @@ pub struct TestServer {
     pub admin_username: String,
     /// Bootstrap admin password.
     pub admin_password: String,
+    /// The server's Keycloak version (`CLOAKROOM_KC_VERSION`, else the state file), when known:
+    /// the tests' clients are told it, so an operation it does not serve fails with
+    /// `Error::NotServed` (see `support::served`).
+    pub version: Option<String>,
 }
 
 fn state_path() -> PathBuf {
@@ -32,6 +36,9 @@ fn load() -> TestServer {
             management_url: var("CLOAKROOM_TEST_MGMT_URL", ""),
             admin_username: var("CLOAKROOM_TEST_ADMIN_USER", "admin"),
             admin_password: var("CLOAKROOM_TEST_ADMIN_PASSWORD", "admin"),
+            version: std::env::var("CLOAKROOM_KC_VERSION")
+                .ok()
+                .filter(|v| !v.is_empty()),
             url,
         };
     }
@@ -50,6 +57,7 @@ fn load() -> TestServer {
         management_url: state.management_url,
         admin_username: state.admin_username,
         admin_password: state.admin_password,
+        version: Some(state.version),
     }
 }
 
