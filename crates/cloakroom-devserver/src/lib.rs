@@ -55,9 +55,9 @@ pub fn known_sha256(version: &str) -> Option<&'static str> {
 /// The features every launcher builds with: `token-exchange:v1` and `admin-fine-grained-authz:v1`
 /// (the legacy exchange and the `management/permissions` endpoints of the spec);
 /// `client-types` (experimental) and `client-secret-rotation` (preview): Admin API operations
-/// that answer 501 without them.
-pub const FEATURES: &str =
-    "token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation";
+/// that answer 501 without them; `client-admin-api:v2` (experimental): the Admin API v2 client
+/// endpoints under `/admin/api/{realm}/clients/v2`, which are not served without it.
+pub const FEATURES: &str = "token-exchange:v1,admin-fine-grained-authz:v1,client-types,client-secret-rotation,client-admin-api:v2";
 
 /// Build-time options shared by every launcher. Keep them identical for every run from one
 /// distribution: a change makes `kc.sh` re-augment it (about 20 s, and it rewrites

@@ -306,7 +306,10 @@ impl Transport {
         rb = match &req.body {
             Body::Empty => rb,
             Body::Json(b) => rb
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    req.content_type.unwrap_or("application/json"),
+                )
                 .body(b.clone()),
             Body::Form(fields) => rb.form(fields),
             Body::Text(t) => rb

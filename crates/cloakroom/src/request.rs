@@ -231,6 +231,7 @@ pub struct Request {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Body,
     pub(crate) accept: Option<&'static str>,
+    pub(crate) content_type: Option<&'static str>,
     pub(crate) auth: AuthMode,
     pub(crate) retry_post: bool,
 }
@@ -250,6 +251,7 @@ impl Request {
             headers: Vec::new(),
             body: Body::Empty,
             accept: None,
+            content_type: None,
             auth: AuthMode::Bearer,
             retry_post: false,
         }
@@ -314,7 +316,14 @@ impl Request {
         self
     }
 
-    /// Sets the `Accept` header.
+    /// Sets the content type of a JSON body (default `application/json`), e.g.
+    /// `application/merge-patch+json` for a JSON Merge Patch.
+    pub fn content_type(mut self, mime: &'static str) -> Self {
+        self.content_type = Some(mime);
+        self
+    }
+
+    /// Sets the `Accept` header (default: JSON first, anything else accepted).
     pub fn accept(mut self, mime: &'static str) -> Self {
         self.accept = Some(mime);
         self

@@ -515,6 +515,9 @@ fn render_to_request(out: &mut String, op: &OpPlan, uses: &mut Uses) {
     if let Some(a) = op.accept {
         chain.push_str(&format!(".accept({})", esc(a)));
     }
+    if let Some(c) = op.content_type {
+        chain.push_str(&format!(".content_type({})", esc(c)));
+    }
     if op.query.is_empty() {
         out.push_str(&format!("        let request = {chain};\n"));
     } else {

@@ -57,7 +57,12 @@ pub struct OpPlan {
     pub body: BodyPlan,
     pub response: RespPlan,
     pub accept: Option<&'static str>,
+    /// The content type of a JSON body when it is not `application/json`.
+    pub content_type: Option<&'static str>,
 }
+
+/// The JSON body content type other than `application/json` that an operation may declare.
+const MERGE_PATCH: &str = "application/merge-patch+json";
 
 pub struct QueryPlan {
     pub json: String,
@@ -607,6 +612,15 @@ fn plan_op<'a>(
         body,
         response,
         accept,
+        content_type: merge_patch(op).then_some(MERGE_PATCH),
+    })
+}
+
+/// True when the operation takes a JSON Merge Patch body (and no plain JSON one).
+fn merge_patch(op: &Op) -> bool {
+    op.body.as_ref().is_some_and(|c| {
+        c.iter().any(|(ct, _)| ct == MERGE_PATCH)
+            && !c.iter().any(|(ct, _)| ct == "application/json")
     })
 }
 
@@ -616,7 +630,7 @@ fn spec_body(op: &Op) -> Result<BodyPlan, String> {
         return Ok(BodyPlan::None);
     };
     let get = |ct: &str| content.iter().find(|(c, _)| c == ct).map(|(_, s)| s);
-    if let Some(schema) = get("application/json") {
+    if let Some(schema) = get("application/json").or_else(|| get(MERGE_PATCH)) {
         if types::is_untyped(schema) {
             return Err("the spec leaves the JSON body untyped".into());
         }

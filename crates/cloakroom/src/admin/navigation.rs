@@ -30,6 +30,18 @@ impl RealmHandle {
         UserStorageHandle::new(self.client.clone(), self.realm.clone())
     }
 
+    /// The realm's clients through the Admin API v2 (`/admin/api/{realm}/clients/v2`), which
+    /// the server serves only with the experimental feature `client-admin-api:v2`.
+    pub fn clients_v2(&self) -> ClientsV2Handle {
+        ClientsV2Handle::new(self.client.clone(), self.realm.clone())
+    }
+
+    /// Effective and available client-role mappings across every client in one call (the
+    /// admin console's `ui-ext` endpoints).
+    pub fn role_mappings_ui(&self) -> RoleMappingsUiHandle {
+        RoleMappingsUiHandle::new(self.client.clone(), self.realm.clone())
+    }
+
     /// The admin console's endpoints of this realm (whoami).
     pub fn admin_console(&self) -> AdminConsoleHandle {
         AdminConsoleHandle::new(self.client.clone(), self.realm.clone())

@@ -507,6 +507,191 @@ impl Model for AdminEventRepresentation {
     }
 }
 
+/// `AdminV2ClientAuth` of the Keycloak Admin API.
+///
+/// `Debug` redacts the fields that can hold a secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminV2ClientAuth {
+    /// JSON `method`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// JSON `secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// JSON `certificate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for AdminV2ClientAuth {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "method" => self.method = None,
+            "secret" => self.secret = None,
+            "certificate" => self.certificate = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for AdminV2ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminV2ClientAuth")
+            .field("method", &self.method)
+            .field("secret", &self.secret.as_ref().map(|_| Redacted))
+            .field("certificate", &self.certificate)
+            .field("extra", &redact_keys(self.extra.iter()))
+            .finish()
+    }
+}
+
+/// `AdminV2ClientRepresentation` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminV2ClientRepresentation {
+    /// JSON `protocol`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// JSON `uuid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// JSON `clientId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// JSON `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// JSON `enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// JSON `appUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_url: Option<String>,
+    /// JSON `redirectUris`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    /// JSON `roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// JSON `createdTimestamp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_timestamp: Option<i64>,
+    /// JSON `updatedTimestamp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_timestamp: Option<i64>,
+    /// JSON `loginFlows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_flows: Option<Vec<String>>,
+    /// JSON `auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AdminV2ClientAuth>,
+    /// JSON `webOrigins`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_origins: Option<Vec<String>>,
+    /// JSON `serviceAccountRoles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_roles: Option<Vec<String>>,
+    /// JSON `nameIdFormat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_id_format: Option<String>,
+    /// JSON `forceNameIdFormat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_name_id_format: Option<bool>,
+    /// JSON `includeAuthnStatement`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_authn_statement: Option<bool>,
+    /// JSON `signDocuments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_documents: Option<bool>,
+    /// JSON `signAssertions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_assertions: Option<bool>,
+    /// JSON `clientSignatureRequired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_signature_required: Option<bool>,
+    /// JSON `forcePostBinding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_post_binding: Option<bool>,
+    /// JSON `frontChannelLogout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_channel_logout: Option<bool>,
+    /// JSON `signatureAlgorithm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<String>,
+    /// JSON `signatureCanonicalizationMethod`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_canonicalization_method: Option<String>,
+    /// JSON `signingCertificate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificate: Option<String>,
+    /// JSON `allowEcpFlow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_ecp_flow: Option<bool>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for AdminV2ClientRepresentation {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "protocol" => self.protocol = None,
+            "uuid" => self.uuid = None,
+            "clientId" => self.client_id = None,
+            "displayName" => self.display_name = None,
+            "description" => self.description = None,
+            "enabled" => self.enabled = None,
+            "appUrl" => self.app_url = None,
+            "redirectUris" => self.redirect_uris = None,
+            "roles" => self.roles = None,
+            "createdTimestamp" => self.created_timestamp = None,
+            "updatedTimestamp" => self.updated_timestamp = None,
+            "loginFlows" => self.login_flows = None,
+            "auth" => self.auth = None,
+            "webOrigins" => self.web_origins = None,
+            "serviceAccountRoles" => self.service_account_roles = None,
+            "nameIdFormat" => self.name_id_format = None,
+            "forceNameIdFormat" => self.force_name_id_format = None,
+            "includeAuthnStatement" => self.include_authn_statement = None,
+            "signDocuments" => self.sign_documents = None,
+            "signAssertions" => self.sign_assertions = None,
+            "clientSignatureRequired" => self.client_signature_required = None,
+            "forcePostBinding" => self.force_post_binding = None,
+            "frontChannelLogout" => self.front_channel_logout = None,
+            "signatureAlgorithm" => self.signature_algorithm = None,
+            "signatureCanonicalizationMethod" => self.signature_canonicalization_method = None,
+            "signingCertificate" => self.signing_certificate = None,
+            "allowEcpFlow" => self.allow_ecp_flow = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `AggregatePolicyRepresentation` of the Keycloak Admin API.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -9242,6 +9427,52 @@ impl Model for UPGroup {
     }
 }
 
+/// `UiExtClientRole` of the Keycloak Admin API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiExtClientRole {
+    /// JSON `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// JSON `role`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// JSON `client`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// JSON `clientId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// JSON `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields this version does not know; sent back unchanged.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Model for UiExtClientRole {
+    fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+        &mut self.extra
+    }
+
+    fn clear_field(&mut self, json_name: &str) -> bool {
+        match json_name {
+            "id" => self.id = None,
+            "role" => self.role = None,
+            "client" => self.client = None,
+            "clientId" => self.client_id = None,
+            "description" => self.description = None,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// `UnmanagedAttributePolicy` of the Keycloak Admin API: the values Keycloak 26.7.3 knows, and
 /// [`UnmanagedAttributePolicy::Unknown`] for any other, which is sent back as it came.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -10368,6 +10599,8 @@ mod tests {
         round_trip::<Access>();
         round_trip::<AccessToken>();
         round_trip::<AdminEventRepresentation>();
+        round_trip::<AdminV2ClientAuth>();
+        round_trip::<AdminV2ClientRepresentation>();
         round_trip::<AggregatePolicyRepresentation>();
         round_trip::<ApplicationRepresentation>();
         round_trip::<AuthDetailsRepresentation>();
@@ -10483,6 +10716,7 @@ mod tests {
         round_trip::<UPAttributeSelector>();
         round_trip::<UPConfig>();
         round_trip::<UPGroup>();
+        round_trip::<UiExtClientRole>();
         round_trip::<UserConsentRepresentation>();
         round_trip::<UserFederationMapperRepresentation>();
         round_trip::<UserFederationProviderRepresentation>();
@@ -10528,6 +10762,9 @@ mod tests {
 
     #[test]
     fn no_model_shows_a_secret_in_debug() {
+        no_secret_in_debug::<AdminV2ClientAuth>(
+            r#"{"secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
+        );
         no_secret_in_debug::<ApplicationRepresentation>(
             r#"{"attributes": {"xcredential": "S3CR3T-9f2c-value", "xpassword": "S3CR3T-9f2c-value", "xprivatekey": "S3CR3T-9f2c-value", "xsecret": "S3CR3T-9f2c-value", "shownKey": "shown-value"}, "registrationAccessToken": "S3CR3T-9f2c-value", "secret": "S3CR3T-9f2c-value", "xClientSecret": "S3CR3T-9f2c-value"}"#,
         );
