@@ -5,6 +5,8 @@
 //! - `codegen [--check] [--spec FILE] [--out DIR]` — generate the Admin API from `spec/`
 //! - `test [--db h2|postgres] [--version V] [--matrix] [-- cargo test args]` — install missing system
 //!   packages, then `cargo test --workspace --all-features` against a real Keycloak
+//! - `test --cluster [-- cargo test args]`, `cluster start|stop` — two production-mode nodes on
+//!   PostgreSQL behind HAProxy, and the tests that need them
 //! - `demo [-- args]` — the `quickstart` example against a real Keycloak (or `$CLOAKROOM_URL`)
 //! - `coverage` — write `coverage/admin-api.json` and `coverage/served-coverage.{json,md}` from
 //!   the last live test run
@@ -16,6 +18,7 @@ mod bench;
 mod bench_extra;
 mod census;
 mod chart;
+mod cluster;
 mod codegen;
 mod coverage;
 mod deny;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("keycloak") => keycloak::run(&args[1..]),
+        Some("cluster") => cluster::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
         Some("test") => test::test_command(&args[1..]),
         Some("demo") => test::demo_command(&args[1..]),
@@ -41,7 +45,7 @@ fn main() -> ExitCode {
         Some("deny") => deny::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | test [--db postgres] [--version V] [--matrix] [-- ARGS] | demo | census [--check] [--version V] | coverage | bench | deny>"
+                "usage: cargo xtask <keycloak fetch|start|stop|status [--db postgres] [--version V] | codegen [--check] | cluster start|stop | test [--db postgres] [--version V] [--matrix] [--cluster] [-- ARGS] | demo | census [--check] [--version V] | coverage | bench | deny>"
             );
             return ExitCode::from(2);
         }

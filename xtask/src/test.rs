@@ -19,6 +19,10 @@ use crate::keycloak::{Wanted, ensure_started_with, state_path};
 /// The tests' clients log every exchange to `target/cloakroom-oplog/` and this command records
 /// each test's outcome there (`results.txt`), for `cargo xtask coverage`.
 pub fn test_command(args: &[String]) -> Result<()> {
+    if let Some(at) = args.iter().position(|a| a == "--cluster") {
+        let rest: Vec<String> = args[..at].iter().chain(&args[at + 1..]).cloned().collect();
+        return crate::cluster::test_command(strip_separator(&rest));
+    }
     let mut wanted = Wanted::from_env()?;
     let args = wanted.parse(args)?;
     let (matrix, args) = crate::matrix::take_flag(&args, "--matrix");

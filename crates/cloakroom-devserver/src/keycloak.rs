@@ -28,6 +28,9 @@ pub enum Db {
     DevFile,
     /// A private PostgreSQL cluster, owned (and stopped) by the server.
     Postgres(Postgres),
+    /// A PostgreSQL cluster owned by someone else (a [`crate::cluster::Cluster`]): shared by
+    /// its nodes, left running when this server stops.
+    SharedPostgres(crate::postgres::PostgresState),
 }
 
 /// When a server counts as started.
@@ -66,6 +69,9 @@ pub struct ServerOptions {
     pub watchdog: bool,
     pub readiness: Readiness,
     pub timeout: Duration,
+    /// `Some(port)`: production mode (`kc.sh start`) as a cluster node: `--cache=ispn` with the
+    /// JDBC_PING stack, JGroups bound to 127.0.0.1 on this port. `None`: `kc.sh start-dev`.
+    pub cluster_port: Option<u16>,
 }
 
 impl ServerOptions {
@@ -89,6 +95,7 @@ impl ServerOptions {
             watchdog: true,
             readiness: Readiness::HealthAndLogin,
             timeout: Duration::from_secs(300),
+            cluster_port: None,
         }
     }
 
@@ -108,8 +115,15 @@ impl ServerOptions {
                 c
             }
         };
-        cmd.arg("start-dev")
-            .arg("--http-host=127.0.0.1")
+        match self.cluster_port {
+            None => {
+                cmd.arg("start-dev");
+            }
+            Some(jgroups) => {
+                cmd.args(crate::cluster::node_args(jgroups));
+            }
+        }
+        cmd.arg("--http-host=127.0.0.1")
             .arg(format!("--http-port={http}"))
             .arg(format!("--http-management-port={mgmt}"))
             .args(crate::build_options())
@@ -127,12 +141,17 @@ impl ServerOptions {
             .env_remove("KC_DB")
             .current_dir(&self.data_dir)
             .stdin(Stdio::null());
-        if let Db::Postgres(pg) = &self.db {
+        let pg = match &self.db {
+            Db::Postgres(pg) => Some(&pg.state),
+            Db::SharedPostgres(state) => Some(state),
+            Db::DevFile => None,
+        };
+        if let Some(pg) = pg {
             cmd.arg("--db=postgres")
                 .arg(format!("--db-url={}", pg.jdbc_url()))
-                .arg(format!("--db-username={}", pg.state.user))
+                .arg(format!("--db-username={}", pg.user))
                 // In the environment, not on the command line that `ps` shows.
-                .env("KC_DB_PASSWORD", &pg.state.password);
+                .env("KC_DB_PASSWORD", &pg.password);
         }
         java.apply(&mut cmd);
         cmd
@@ -159,6 +178,8 @@ impl ServerOptions {
         let (db, pg_state, pg_stop) = match &self.db {
             Db::DevFile => ("dev-file", None, String::new()),
             Db::Postgres(pg) => ("postgres", Some(pg.state.clone()), pg.stop_shell()),
+            // Not ours: the state names no database to stop.
+            Db::SharedPostgres(_) => ("postgres", None, String::new()),
         };
         progress(&format!(
             "starting keycloak {} on http://127.0.0.1:{http} (management {mgmt}, db {db}), log {}",
@@ -199,7 +220,7 @@ impl ServerOptions {
         };
         let postgres = match self.db {
             Db::Postgres(pg) => Some(pg),
-            Db::DevFile => None,
+            Db::DevFile | Db::SharedPostgres(_) => None,
         };
         let mut server = Server {
             state,

@@ -10,7 +10,9 @@
 //!
 //! This is the only code in the workspace that spawns `kc.sh`. Unix only.
 
+pub mod cluster;
 pub mod dist;
+pub mod haproxy;
 pub mod http;
 pub mod java;
 pub mod keycloak;

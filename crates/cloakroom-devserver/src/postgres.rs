@@ -43,6 +43,14 @@ impl std::fmt::Debug for PostgresState {
 }
 
 impl PostgresState {
+    /// `jdbc:postgresql://127.0.0.1:<port>/keycloak`
+    pub fn jdbc_url(&self) -> String {
+        format!(
+            "jdbc:postgresql://127.0.0.1:{}/{}",
+            self.port, self.database
+        )
+    }
+
     fn pgdata(&self) -> PathBuf {
         self.dir.join("pgdata")
     }
@@ -209,10 +217,7 @@ impl Postgres {
 
     /// `jdbc:postgresql://127.0.0.1:<port>/keycloak`
     pub fn jdbc_url(&self) -> String {
-        format!(
-            "jdbc:postgresql://127.0.0.1:{}/{}",
-            self.state.port, self.state.database
-        )
+        self.state.jdbc_url()
     }
 
     /// Shell code that stops the cluster (for the watchdog).

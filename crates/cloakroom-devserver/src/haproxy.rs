@@ -1,0 +1,203 @@
+//! Debian's HAProxy on loopback in front of cluster nodes: a throw-away configuration in the
+//! cluster's directory, round robin, health checks on each node's management port
+//! (`/health/ready`), one log line per request on its standard output (the log file). Run in
+//! the foreground (`-db`) as the leader of its own process group and stopped by that verified
+//! group, never by name.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, bail};
+use crate::process::{Stopped, stop_group, which};
+use crate::{Error, Result};
+
+/// What marks a process group as this HAProxy (its command line names the binary).
+const MARKER: &str = "haproxy";
+
+/// One backend: the node's HTTP port and its management port (for the health check).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Backend {
+    pub http_port: u16,
+    pub management_port: u16,
+}
+
+/// A running HAProxy, as recorded in the cluster's state file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HaproxyState {
+    pub pid: u32,
+    pub port: u16,
+    pub url: String,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+/// The binary: `haproxy` on PATH or Debian's `/usr/sbin/haproxy`.
+pub fn binary() -> Result<PathBuf> {
+    which("haproxy")
+        .or_else(|| Some(PathBuf::from("/usr/sbin/haproxy")).filter(|p| p.exists()))
+        .ok_or_else(|| {
+            Error::new("haproxy is not installed (`cargo xtask test` installs it when root)")
+        })
+}
+
+/// The configuration text (round robin; `check port` probes the management port).
+pub fn config(port: u16, backends: &[Backend]) -> String {
+    let mut c = String::new();
+    c.push_str("global\n    log stdout format raw local0\n    maxconn 512\n\n");
+    c.push_str("defaults\n    mode http\n    log global\n    option httplog\n");
+    c.push_str("    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n");
+    // A refused connection (a dead node) is tried again on another server: nothing was sent.
+    c.push_str("    retries 3\n    option redispatch\n\n");
+    c.push_str(&format!(
+        "frontend cloakroom\n    bind 127.0.0.1:{port}\n    default_backend keycloak\n\n"
+    ));
+    c.push_str("backend keycloak\n    balance roundrobin\n");
+    c.push_str("    option httpchk GET /health/ready\n    http-check expect status 200\n");
+    for (i, b) in backends.iter().enumerate() {
+        c.push_str(&format!(
+            "    server node{i} 127.0.0.1:{} check port {} inter 1s fall 2 rise 2\n",
+            b.http_port, b.management_port
+        ));
+    }
+    c
+}
+
+/// An HAProxy this process started; stopped when dropped.
+pub struct Haproxy {
+    pub state: HaproxyState,
+    child: Option<Child>,
+}
+
+impl Haproxy {
+    /// Writes the configuration into `dir`, checks it (`haproxy -c`), starts HAProxy and waits
+    /// until its port accepts connections.
+    pub fn start(dir: &Path, backends: &[Backend]) -> Result<Haproxy> {
+        let bin = binary()?;
+        let port = crate::process::free_ports(&[None])?[0];
+        fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+        let config_path = dir.join("haproxy.cfg");
+        fs::write(&config_path, config(port, backends))
+            .ctx(|| format!("writing {}", config_path.display()))?;
+        let check = Command::new(&bin)
+            .arg("-c")
+            .arg("-f")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .output()
+            .ctx(|| format!("running {} -c", bin.display()))?;
+        if !check.status.success() {
+            bail!(
+                "haproxy rejects its configuration: {}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+        let log_path = dir.join("haproxy.log");
+        let log = fs::File::create(&log_path).ctx(|| format!("creating {}", log_path.display()))?;
+        let child = Command::new(&bin)
+            .arg("-db")
+            .arg("-f")
+            .arg(&config_path)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .ctx(|| format!("spawning {}", bin.display()))?;
+        let mut h = Haproxy {
+            state: HaproxyState {
+                pid: child.id(),
+                port,
+                url: format!("http://127.0.0.1:{port}"),
+                config: config_path,
+                log: log_path,
+            },
+            child: Some(child),
+        };
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(c) = h.child.as_mut()
+                && let Some(status) = c.try_wait()?
+            {
+                bail!(
+                    "haproxy exited at start ({status}): {}",
+                    crate::process::log_tail(&h.state.log, 20)
+                );
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                let _ = h.stop();
+                bail!("haproxy did not listen on {port} within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(h)
+    }
+
+    /// Leaves HAProxy running (its state says how to stop it).
+    pub fn detach(mut self) -> HaproxyState {
+        self.child = None;
+        self.state.clone()
+    }
+
+    pub fn stop(&mut self) -> Result<()> {
+        let mut child = self.child.take();
+        let reap = || {
+            if let Some(c) = child.as_mut() {
+                let _ = c.try_wait();
+            }
+        };
+        stop(&self.state, reap)
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let _ = self.stop();
+        }
+    }
+}
+
+/// Stops the HAProxy a state describes: its process group, when that group runs haproxy.
+pub fn stop(state: &HaproxyState, reap: impl FnMut()) -> Result<()> {
+    match stop_group(state.pid, MARKER, Duration::from_secs(10), reap)? {
+        Stopped::NotOurs => Err(Error::new(format!(
+            "process group {} does not look like haproxy (pid reused?): not signalling it",
+            state.pid
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Requests in the log with this method whose path contains `path_part`, with their status.
+pub fn logged_requests(log: &Path, method: &str, path_part: &str) -> Vec<(u16, String)> {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let needle = format!("\"{method} ");
+    text.lines()
+        .filter_map(|l| {
+            let at = l.find(&needle)?;
+            let request = &l[at + 1..];
+            if !request.contains(path_part) {
+                return None;
+            }
+            // httplog: `... backend/server Tq/Tw/Tc/Tr/Tt STATUS BYTES ...`
+            let before: Vec<&str> = l[..at].split_whitespace().collect();
+            let status = before.iter().rev().find_map(|w| {
+                (w.len() == 3)
+                    .then(|| w.parse::<u16>().ok())
+                    .flatten()
+                    .filter(|s| (100..600).contains(s))
+            })?;
+            let server = before
+                .iter()
+                .find(|w| w.starts_with("keycloak/"))
+                .map(|w| w.to_string())
+                .unwrap_or_default();
+            Some((status, server))
+        })
+        .collect()
+}
