@@ -19,7 +19,7 @@ pub enum ClientAuth {
     SecretBasic(Secret),
     /// `private_key_jwt`: a short-lived assertion signed with the caller's RS256/ES256 key
     /// (Keycloak's "Signed JWT" client authenticator).
-    PrivateKeyJwt(crate::oidc::SigningKey),
+    PrivateKeyJwt(crate::jose::SigningKey),
 }
 
 /// A one-time password for the password grant.

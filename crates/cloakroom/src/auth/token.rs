@@ -6,10 +6,11 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use super::credentials::{ClientAuth, Credentials};
-use crate::client::{Clock, Transport};
+use crate::clock::Clock;
 use crate::error::{AuthError, Error, KeycloakErrorBody, Result};
 use crate::request::{AuthMode, Method, Request, encode_segment};
 use crate::secret::Secret;
+use crate::transport::Transport;
 
 /// Tokens issued by Keycloak's token endpoint.
 #[derive(Clone)]
@@ -383,7 +384,13 @@ pub(crate) fn authenticate_client(
             ));
             form.push((
                 "client_assertion".into(),
-                crate::oidc::client_assertion(key, client_id, &issuer)?,
+                // The server checks `iat`/`exp` against its own real time, so the real clock.
+                crate::jose::client_assertion(
+                    key,
+                    client_id,
+                    &issuer,
+                    std::time::SystemTime::now(),
+                )?,
             ));
         }
     }

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use super::jose::{b64url, sha256};
 use super::{Claims, OidcClient, random_token};
 use crate::auth::TokenSet;
 use crate::error::{AuthError, Error, Result, VerifyError};
+use crate::jose::{b64url, sha256};
 use crate::secret::Secret;
 
 /// The OpenID Connect `prompt` parameter.

@@ -43,7 +43,6 @@ mod client;
 mod device;
 mod discovery;
 mod exchange;
-pub(crate) mod jose;
 mod keys;
 mod login;
 mod registration;
@@ -53,7 +52,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
@@ -61,19 +60,21 @@ use crate::Client;
 use crate::error::{ApiError, AuthError, Error, Result};
 use crate::request::{AuthMode, Method, Request, encode_segment};
 
+pub(crate) use crate::clock::unix_secs;
+pub(crate) use crate::jose::random_token;
+pub use crate::jose::{Algorithm, Header, SigningKey};
 pub use claims::{Access, Claims};
 pub use client::{Introspection, OidcClient, PasswordGrant, TokenTypeHint, UserInfo};
 pub use device::DeviceAuthorization;
 pub use discovery::ProviderMetadata;
 pub use exchange::{LegacyTokenExchange, TokenExchange, token_types};
-pub use jose::{Algorithm, Header, SigningKey};
 pub use keys::{JsonWebKey, JsonWebKeySet};
 pub use login::{AuthorizationRequest, CodeTokens, PendingLogin, Prompt};
 pub use registration::{ClientRegistration, RegisteredClient};
 pub use verify::{JwtVerifier, VerifierBuilder, insecure_decode};
 
-/// A function telling the current time (injectable so expiry and polling tests are instant).
-pub type TimeFn = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+/// The crate's one clock type, under the name this module has always used.
+pub use crate::clock::Clock as TimeFn;
 /// The future a [`SleepFn`] returns.
 pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// A function that waits (device polling). Tests pass one that returns at once and advances
@@ -88,7 +89,7 @@ impl Client {
                 client: self.clone(),
                 realm: realm.into(),
                 discovery: tokio::sync::OnceCell::new(),
-                clock: Arc::new(SystemTime::now),
+                clock: self.inner.clock.clone(),
                 sleeper: Arc::new(|d| Box::pin(tokio::time::sleep(d))),
             }),
         }
@@ -300,39 +301,6 @@ pub(crate) fn oauth_error(realm: &str, grant: &str, e: Error) -> Error {
         }
         other => other,
     }
-}
-
-pub(crate) fn unix_secs(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
-}
-
-/// Signs a `private_key_jwt` client assertion for `client_id` with `audience` (the issuer).
-pub(crate) fn client_assertion(
-    key: &SigningKey,
-    client_id: &str,
-    audience: &str,
-) -> Result<String> {
-    let now = unix_secs(SystemTime::now());
-    let jti = random_token(16);
-    key.sign_claims(&serde_json::json!({
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "jti": jti,
-        "iat": now,
-        "exp": now + 60,
-    }))
-}
-
-/// `n` random bytes, base64url.
-pub(crate) fn random_token(n: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; n];
-    rand::rng().fill_bytes(&mut buf);
-    jose::b64url(&buf)
 }
 
 /// Drops `null` values so optional fields never reach the wire as `None`.

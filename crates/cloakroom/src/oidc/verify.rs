@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::jose::{self, Algorithm, Header, Jwk};
 use super::{Claims, Oidc, T_CERTS, TimeFn, unix_secs};
 use crate::error::{Error, Result, VerifyError};
+use crate::jose::{self, Algorithm, Header, Jwk};
 use crate::request::Method;
 
 const DEFAULT_MAX_TOKEN: usize = 64 * 1024;

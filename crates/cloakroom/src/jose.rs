@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, KeyPair as _};
@@ -11,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
 
+use crate::clock::unix_secs;
 use crate::error::{Error, Result, VerifyError};
 
 pub(crate) fn b64url(bytes: &[u8]) -> String {
@@ -729,4 +731,31 @@ mod tests {
         let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
         assert!(format!("{key:?}").starts_with("SigningKey(ES256"));
     }
+}
+
+/// Signs a `private_key_jwt` client assertion for `client_id` with `audience` (the issuer).
+pub(crate) fn client_assertion(
+    key: &SigningKey,
+    client_id: &str,
+    audience: &str,
+    now: SystemTime,
+) -> Result<String> {
+    let now = unix_secs(now);
+    let jti = random_token(16);
+    key.sign_claims(&serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": jti,
+        "iat": now,
+        "exp": now + 60,
+    }))
+}
+
+/// `n` random bytes, base64url.
+pub(crate) fn random_token(n: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; n];
+    rand::rng().fill_bytes(&mut buf);
+    b64url(&buf)
 }
