@@ -32,16 +32,12 @@ pub fn take_flag(args: &[String], flag: &str) -> (bool, Vec<String>) {
     (found, rest)
 }
 
-/// CI (`CI=true`) runs the compatibility suite after a plain `cargo xtask test` (no arguments,
-/// no `--version`/`CLOAKROOM_KC_VERSION`); `CLOAKROOM_COMPAT=0` turns it off, `=1` on.
+/// `CLOAKROOM_COMPAT=1` runs the compatibility suite after a plain `cargo xtask test` (no
+/// arguments, no `--version`/`CLOAKROOM_KC_VERSION`). Off by default, in CI too, until the
+/// version-aware tests have passed once on 26.5.6 and 26.4.7 (they have not been run yet).
 pub fn compat_wanted(args: &[String]) -> bool {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
-    match var("CLOAKROOM_COMPAT").as_str() {
-        "0" => return false,
-        "1" => return true,
-        _ => {}
-    }
-    var("CI") == "true" && args.is_empty() && var("CLOAKROOM_KC_VERSION").is_empty()
+    var("CLOAKROOM_COMPAT") == "1" && args.is_empty() && var("CLOAKROOM_KC_VERSION").is_empty()
 }
 
 /// The compatibility suite on every older version of the matrix, one server at a time; the
