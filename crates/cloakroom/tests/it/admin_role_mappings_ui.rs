@@ -33,7 +33,9 @@ async fn effective_and_available_client_roles_of_a_user() {
         .iter()
         .find(|c| c.role.as_deref() == Some("buyer"))
         .unwrap_or_else(|| panic!("buyer is effective: {effective:?}"));
-    assert_eq!(buyer.client_id.as_deref(), Some("shop"));
+    // `client` is the clientId, `clientId` the client's internal id (seen on 26.7.3).
+    assert_eq!(buyer.client.as_deref(), Some("shop"));
+    assert_eq!(buyer.client_id.as_ref().map(String::len), Some(36));
     assert!(
         effective
             .iter()

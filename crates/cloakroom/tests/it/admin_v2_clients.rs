@@ -52,7 +52,11 @@ async fn v2_clients_create_list_get_put_patch_delete() {
         "{listed:?}"
     );
 
-    let got = v2.get(&uuid).send().await.unwrap();
+    // The v2 API names a client by its clientId, not by its internal id (26.7.3: GET by the
+    // uuid answers 404 "Cannot find the specified client").
+    let by_uuid = v2.get(&uuid).send().await.unwrap_err();
+    assert_eq!(by_uuid.status(), Some(404), "{by_uuid:?}");
+    let got = v2.get("billing").send().await.unwrap();
     assert_eq!(got.display_name.as_deref(), Some("Billing"));
     assert_eq!(
         got.redirect_uris.as_deref(),
@@ -69,7 +73,11 @@ async fn v2_clients_create_list_get_put_patch_delete() {
     // PUT replaces the client.
     let mut replaced = got.clone();
     replaced.description = Some("replaced by PUT".into());
-    let put = v2.create_or_update(&uuid, &replaced).send().await.unwrap();
+    let put = v2
+        .create_or_update("billing", &replaced)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.description.as_deref(), Some("replaced by PUT"));
 
     // PATCH is a JSON Merge Patch: only the fields sent change.
@@ -77,13 +85,13 @@ async fn v2_clients_create_list_get_put_patch_delete() {
         display_name: Some("Billing (patched)".into()),
         ..Default::default()
     };
-    let patched = v2.patch(&uuid, &patch).send().await.unwrap();
+    let patched = v2.patch("billing", &patch).send().await.unwrap();
     assert_eq!(patched.display_name.as_deref(), Some("Billing (patched)"));
     assert_eq!(patched.description.as_deref(), Some("replaced by PUT"));
     assert_eq!(patched.client_id.as_deref(), Some("billing"));
 
-    v2.delete(&uuid).send().await.unwrap();
-    let gone = v2.get(&uuid).send().await.unwrap_err();
+    v2.delete("billing").send().await.unwrap();
+    let gone = v2.get("billing").send().await.unwrap_err();
     assert_eq!(gone.status(), Some(404), "{gone:?}");
 
     delete_realm(&kc, &realm).await;
