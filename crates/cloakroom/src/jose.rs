@@ -617,6 +617,33 @@ fn thumbprint(members: &Map<String, Value>) -> String {
     b64url(&sha256(json.as_bytes()))
 }
 
+/// Signs a `private_key_jwt` client assertion for `client_id` with `audience` (the issuer).
+pub(crate) fn client_assertion(
+    key: &SigningKey,
+    client_id: &str,
+    audience: &str,
+    now: SystemTime,
+) -> Result<String> {
+    let now = unix_secs(now);
+    let jti = random_token(16);
+    key.sign_claims(&serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": jti,
+        "iat": now,
+        "exp": now + 60,
+    }))
+}
+
+/// `n` random bytes, base64url.
+pub(crate) fn random_token(n: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; n];
+    rand::rng().fill_bytes(&mut buf);
+    b64url(&buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,31 +758,4 @@ mod tests {
         let key = SigningKey::from_pkcs8(pkcs8.as_ref()).unwrap();
         assert!(format!("{key:?}").starts_with("SigningKey(ES256"));
     }
-}
-
-/// Signs a `private_key_jwt` client assertion for `client_id` with `audience` (the issuer).
-pub(crate) fn client_assertion(
-    key: &SigningKey,
-    client_id: &str,
-    audience: &str,
-    now: SystemTime,
-) -> Result<String> {
-    let now = unix_secs(now);
-    let jti = random_token(16);
-    key.sign_claims(&serde_json::json!({
-        "iss": client_id,
-        "sub": client_id,
-        "aud": audience,
-        "jti": jti,
-        "iat": now,
-        "exp": now + 60,
-    }))
-}
-
-/// `n` random bytes, base64url.
-pub(crate) fn random_token(n: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; n];
-    rand::rng().fill_bytes(&mut buf);
-    b64url(&buf)
 }
