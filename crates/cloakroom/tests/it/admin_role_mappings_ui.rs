@@ -53,7 +53,7 @@ async fn effective_and_available_client_roles_of_a_user() {
     assert!(
         available
             .iter()
-            .any(|c| c.role.as_deref() == Some("seller") && c.client_id.as_deref() == Some("shop")),
+            .any(|c| c.role.as_deref() == Some("seller") && c.client.as_deref() == Some("shop")),
         "{available:?}"
     );
     assert!(available.iter().all(|c| c.role.as_deref() != Some("buyer")));
