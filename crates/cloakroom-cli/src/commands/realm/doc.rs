@@ -257,6 +257,11 @@ pub fn composite_refs(c: &Value) -> BTreeSet<(Option<String>, String)> {
 pub fn rename_realm(doc: &Value, from: &str, to: &str) -> CliResult<Value> {
     let mut text = serde_json::to_string(doc).map_err(|e| CliError::other(e.to_string()))?;
     text = text.replace(&format!("/realms/{from}/"), &format!("/realms/{to}/"));
+    // The admin console's own URLs (security-admin-console's base and redirect URIs).
+    text = text.replace(
+        &format!("/admin/{from}/console/"),
+        &format!("/admin/{to}/console/"),
+    );
     for f in [from.to_owned(), from.to_lowercase()] {
         text = text.replace(
             &format!("\"default-roles-{f}\""),
@@ -368,12 +373,35 @@ pub fn looks_like_uuid(s: &str) -> bool {
         })
 }
 
-/// Gives every server id of a document (`id`, `_id` and `internalId` values shaped like UUIDs) a fresh UUID,
-/// replacing every string equal to an old id everywhere, so references stay right. A realm id
-/// that is not a UUID is dropped (the server assigns one).
+/// Whether an id that is not a UUID is long and random enough to be replaced wherever it occurs
+/// (at least 16 letters, digits, `-` or `_`, with a digit and a letter: no ordinary name).
+fn looks_like_short_id(s: &str) -> bool {
+    s.len() >= 16
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && s.chars().any(|c| c.is_ascii_digit())
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// Gives every server id of a document a fresh UUID, replacing every string equal to an old id
+/// everywhere, so references stay right. Ids are the values of `id`, `_id` and `internalId`:
+/// UUIDs, and the shorter random ids newer servers give user-storage components (such as
+/// `4mucQet2TleTY4QcSTIMYA`, which users name in `federationLink`). A realm id that is not a
+/// UUID is dropped (the server assigns one).
 pub fn fresh_ids(doc: &mut Value) {
     let mut old = BTreeSet::new();
-    collect_ids(doc, &mut old);
+    if let Some(m) = doc.as_object() {
+        if let Some(id) = m
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| looks_like_uuid(s))
+        {
+            old.insert(id.to_owned());
+        }
+        m.iter()
+            .filter(|(k, _)| k.as_str() != "id")
+            .for_each(|(_, x)| collect_ids(x, &mut old));
+    }
     let map: BTreeMap<String, String> = old.into_iter().map(|o| (o, new_uuid())).collect();
     replace_strings(doc, &map);
     if let Some(m) = doc.as_object_mut() {
@@ -393,7 +421,7 @@ fn collect_ids(v: &Value, out: &mut BTreeSet<String>) {
                 // An identity provider's id is its `internalId`.
                 let is_id = k == "id" || k == "_id" || k == "internalId";
                 if let (true, Some(s)) = (is_id, x.as_str()) {
-                    if looks_like_uuid(s) {
+                    if looks_like_uuid(s) || looks_like_short_id(s) {
                         out.insert(s.to_owned());
                     }
                 }
@@ -530,5 +558,29 @@ mod tests {
         assert!(looks_like_uuid(&new) && new != id);
         assert_eq!(d["users"][0]["federationLink"], new.as_str());
         assert!(d.get("id").is_none());
+    }
+
+    #[test]
+    fn fresh_ids_replace_short_component_ids_but_not_names() {
+        let short = "4mucQet2TleTY4QcSTIMYA";
+        let mut d = json!({"id": "master", "realm": "master",
+            "components": {"x": [{"id": short, "name": "ldap",
+                "subComponents": {"y": [{"id": "mapper", "parentId": short}]}}]},
+            "users": [{"federationLink": short, "username": "master"}]});
+        fresh_ids(&mut d);
+        let new = d["components"]["x"][0]["id"].as_str().unwrap().to_owned();
+        assert!(looks_like_uuid(&new));
+        assert_eq!(d["users"][0]["federationLink"], new.as_str());
+        assert_eq!(
+            d["components"]["x"][0]["subComponents"]["y"][0]["parentId"],
+            new.as_str()
+        );
+        // Short words are no ids; the realm's own name stays.
+        assert_eq!(
+            d["components"]["x"][0]["subComponents"]["y"][0]["id"],
+            "mapper"
+        );
+        assert_eq!(d["users"][0]["username"], "master");
+        assert_eq!(d["realm"], "master");
     }
 }

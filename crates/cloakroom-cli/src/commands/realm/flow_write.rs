@@ -36,24 +36,38 @@ async fn add_executions(s: &Session, flows: &Value, configs: &Value, flow: &str)
         .cloned()
         .unwrap_or_default();
     let fpath = format!("/authentication/flows/{}/executions", encode_segment(flow));
-    for (i, e) in execs.iter().enumerate() {
+    // In the order Keycloak runs them, as its importer reads a document.
+    let mut execs = execs;
+    execs.sort_by_key(|e| e["priority"].as_i64().unwrap_or(0));
+    for e in execs.iter() {
+        let before = direct_ids(s, &fpath).await?;
         add_one(s, flows, &fpath, e).await?;
-        // The new execution is the i-th direct child: set its requirement and config.
+        // The new execution is the direct child that was not there before: set its
+        // requirement, priority and config.
         let flat = s.get(&fpath).await?;
-        let direct: Vec<Value> = flat
+        let Some(mut created) = flat
             .as_array()
-            .map(|a| a.iter().filter(|x| x["level"] == 0).cloned().collect())
-            .unwrap_or_default();
-        let Some(mut created) = direct.get(i).cloned() else {
+            .and_then(|a| {
+                a.iter()
+                    .find(|x| x["level"] == 0 && !before.contains(x["id"].as_str().unwrap_or("")))
+            })
+            .cloned()
+        else {
             return Err(CliError::server(format!(
-                "execution {i} of `{flow}` not found after creating it"
+                "the new execution of `{flow}` was not found after creating it"
             )));
         };
+        let mut changed = false;
         if let Some(req) = e["requirement"].as_str() {
-            if created["requirement"] != req {
-                created["requirement"] = json!(req);
-                s.send(Method::Put, &fpath, Some(&created)).await?;
-            }
+            changed |= created["requirement"] != req;
+            created["requirement"] = json!(req);
+        }
+        if let Some(p) = e["priority"].as_i64() {
+            changed |= created["priority"] != p;
+            created["priority"] = json!(p);
+        }
+        if changed {
+            s.send(Method::Put, &fpath, Some(&created)).await?;
         }
         if let Some(cfg_alias) = e["authenticatorConfig"].as_str() {
             if let Some(cfg) = configs.get(cfg_alias) {
@@ -74,13 +88,28 @@ async fn add_executions(s: &Session, flows: &Value, configs: &Value, flow: &str)
     Ok(())
 }
 
+/// The ids of a flow's direct executions.
+async fn direct_ids(s: &Session, fpath: &str) -> CliResult<std::collections::BTreeSet<String>> {
+    let flat = s.get(fpath).await?;
+    Ok(flat
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["level"] == 0)
+        .filter_map(|x| x["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
 /// Adds one execution or sub-flow at the end of a flow.
 async fn add_one(s: &Session, flows: &Value, fpath: &str, e: &Value) -> CliResult {
     if e["authenticatorFlow"] == true {
         let sub_alias = e["flowAlias"].as_str().unwrap_or("");
         let sub = flows.get(sub_alias).cloned().unwrap_or(json!({}));
         let ty = sub["providerId"].as_str().unwrap_or("basic-flow");
-        let mut body = json!({"alias": sub_alias, "type": ty, "description": sub["description"]});
+        let mut body = json!({"alias": sub_alias, "type": ty});
+        if sub["description"].is_string() {
+            body["description"] = sub["description"].clone();
+        }
         if ty == "form-flow" {
             body["provider"] = json!("registration-page-form");
         }

@@ -95,6 +95,7 @@ pub async fn run(s: &Session, ids: &mut Ids, op: &Op) -> CliResult {
         } => super::flow_write::create(s, alias, flows, configs).await?,
         Op::Authz { client, want } => authz(s, ids, client, want).await?,
         Op::Component { parent, body } => component(s, parent.as_ref(), body).await?,
+        Op::ReplaceComponent { body } => replace_component(s, body).await?,
     }
     Ok(())
 }
@@ -217,6 +218,27 @@ async fn find_component(
             && c["parentId"] == parent
             && (sub_type.is_null() || c["subType"] == *sub_type)
     }))
+}
+
+async fn replace_component(s: &Session, body: &Value) -> CliResult {
+    let realm_id = s.get("").await?["id"].as_str().unwrap_or("").to_owned();
+    let ty = body["providerType"].as_str().unwrap_or("");
+    let name = body["name"].as_str().unwrap_or("");
+    let old = find_component(s, &realm_id, ty, name, &body["subType"])
+        .await?
+        .and_then(|c| c["id"].as_str().map(str::to_owned));
+    let mut b = body.clone();
+    b["parentId"] = Value::String(realm_id);
+    s.send(Method::Post, "/components", Some(&b)).await?;
+    if let Some(id) = old {
+        s.send(
+            Method::Delete,
+            &format!("/components/{}", encode_segment(&id)),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn component(s: &Session, parent: Option<&(String, String)>, body: &Value) -> CliResult {

@@ -133,6 +133,9 @@ pub enum Op {
         parent: Option<(String, String)>,
         body: Value,
     },
+    /// Replaces a realm-level component of the same type and name by a new one made from `body`
+    /// (created first, then the old one deleted, so a realm never lacks an active key).
+    ReplaceComponent { body: Value },
     /// Makes a client's authorization settings exactly `want`.
     Authz { client: String, want: Value },
 }

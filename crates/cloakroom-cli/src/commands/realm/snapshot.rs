@@ -593,7 +593,8 @@ fn sort_strings(v: Option<&mut Value>) {
 pub fn clean_flow(f: &mut Value) {
     strip(f);
     if let Some(Value::Array(ex)) = f.get_mut("authenticationExecutions") {
-        // Order is what matters; priorities are renumbered by the server.
+        // In the order Keycloak runs them; the priorities stay (Keycloak keeps them as given
+        // since 25, and leaves gaps between them for executions added later).
         ex.sort_by_key(|e| e["priority"].as_i64().unwrap_or(0));
         for e in ex.iter_mut() {
             if let Value::Object(m) = e {
@@ -602,7 +603,6 @@ pub fn clean_flow(f: &mut Value) {
                 if let Some(v) = m.remove("autheticatorFlow") {
                     m.entry("authenticatorFlow").or_insert(v);
                 }
-                m.remove("priority");
             }
         }
     }

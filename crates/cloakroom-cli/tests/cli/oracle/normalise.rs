@@ -46,6 +46,19 @@ pub const IGNORED_CLIENT_ATTRIBUTES: &[(&str, &str)] = &[(
     "time the secret was set, written by the server",
 )];
 
+/// Client attributes Keycloak reads with `Boolean.parseBoolean`: `"false"` and unset mean the
+/// same, so `"false"` is compared as unset.
+pub const FALSE_WHEN_UNSET: &[(&str, &str)] = &[
+    (
+        "backchannel.logout.session.required",
+        "the importer leaves it unset, the Admin API sets it on a new client",
+    ),
+    (
+        "backchannel.logout.revoke.offline.tokens",
+        "the importer leaves it unset, the Admin API sets it on a new client",
+    ),
+];
+
 /// Removes `IGNORED_KEYS` everywhere in `v`.
 pub fn strip_server_fields(v: &mut Value) {
     match v {

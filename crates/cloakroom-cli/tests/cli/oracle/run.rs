@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::{Value, json};
 
 use super::admin::{Admin, seg};
-use super::compare::{Declared, compare};
+use super::compare::{Declared, Kept, compare};
 use super::document::{Fixture, fresh_ids, renamed};
 use super::normalise::IdNames;
 use super::snapshot::{self, Kinds};
@@ -48,6 +48,8 @@ pub fn judge(env: &Env, admin: &Admin, f: &Fixture) -> Vec<String> {
     let mut phases = vec![format!("import {:.1}", t0.elapsed().as_secs_f64())];
     let want = snapshot::read(admin, &a, &f.passwords, &f.text);
     phases.push(format!("read A {:.1}", t.elapsed().as_secs_f64()));
+    // What the empty realm B holds before the apply: Keycloak's defaults, which apply keeps.
+    let before = snapshot::read(admin, &b, &f.passwords, &f.text);
     for (path, target) in [("update", &b), ("create", &c)] {
         let t = std::time::Instant::now();
         let out = cli(env, f, target, false);
@@ -62,8 +64,16 @@ pub fn judge(env: &Env, admin: &Admin, f: &Fixture) -> Vec<String> {
         let t = std::time::Instant::now();
         let got: Kinds = snapshot::read(admin, target, &f.passwords, &f.text);
         phases.push(format!("read {:.1}", t.elapsed().as_secs_f64()));
-        for (kind, key, what) in compare(&want, &got, &declared) {
+        let mut kept = Kept {
+            before: &before,
+            count: 0,
+        };
+        let update = path == "update";
+        for (kind, key, what) in compare(&want, &got, &declared, update.then_some(&mut kept)) {
             line(path, &kind, &key, &what);
+        }
+        if update {
+            phases.push(format!("{} kept from before", kept.count));
         }
         let t = std::time::Instant::now();
         let plan = cli(env, f, target, true);
@@ -187,7 +197,8 @@ fn plan_problems(out: &Output, realm: &str) -> Vec<(String, String)> {
     }
     // The counts as well, so that a plan whose actions are not listed still shows.
     for (k, n) in s.as_object().into_iter().flatten() {
-        if k != "unchanged" && n.as_u64().is_some_and(|n| n > 0) {
+        // `objects` is the document's object count, not something to do.
+        if k != "unchanged" && k != "objects" && n.as_u64().is_some_and(|n| n > 0) {
             v.push(("(summary)".into(), format!("{k} {n}")));
         }
     }

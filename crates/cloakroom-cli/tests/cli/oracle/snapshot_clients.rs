@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::normalise::IGNORED_CLIENT_ATTRIBUTES;
+use super::normalise::{FALSE_WHEN_UNSET, IGNORED_CLIENT_ATTRIBUTES};
 use super::snapshot::{Live, by, list, s, scope_mappings};
 
 pub fn clients(c: &mut Live) {
@@ -20,6 +20,11 @@ pub fn clients(c: &mut Live) {
         if let Some(a) = x["attributes"].as_object_mut() {
             for (k, _) in IGNORED_CLIENT_ATTRIBUTES {
                 a.remove(*k);
+            }
+            for (k, _) in FALSE_WHEN_UNSET {
+                if a.get(*k).is_some_and(|v| v == "false") {
+                    a.remove(*k);
+                }
             }
         }
         for kind in ["default", "optional"] {

@@ -40,6 +40,11 @@ pub fn flows(c: &mut Live) {
                 _ => s(&e, "displayName"),
             };
             let key = format!("{}.{} {what}", e["level"], e["index"]);
+            // A sub-flow added through the Admin API without a description gets an empty one;
+            // Keycloak's importer leaves it unset. Both show no description.
+            if e["description"] == "" {
+                e.as_object_mut().map(|m| m.remove("description"));
+            }
             let cfg = s(&e, "authenticationConfig");
             if !cfg.is_empty() {
                 e["authenticationConfig"] = c.get(&format!("/authentication/config/{cfg}"));

@@ -60,6 +60,9 @@ impl Kind for Clients {
                 Path::lit("/clients"),
                 item.clone(),
             );
+            if l.is_none() {
+                c = c.op(backchannel_again(&item, d));
+            }
             mappers::plan(&mut c, &item, d, l);
             scopes(&mut c, cid, d, l);
             out.push(c);
@@ -71,6 +74,16 @@ impl Kind for Clients {
 /// Attribute Keycloak's importer gives a client whose document does not set it: `+` (post-logout
 /// redirects allowed to the client's redirect URIs).
 const POST_LOGOUT: &str = "post.logout.redirect.uris";
+
+/// Attribute the server manages.
+const REALM_CLIENT: &str = "realm_client";
+
+/// Boolean attributes that are false when unset (Keycloak reads them with
+/// `Boolean.parseBoolean`) but that its Admin API sets on every client it creates.
+const BACKCHANNEL_OFF: &[&str] = &[
+    "backchannel.logout.session.required",
+    "backchannel.logout.revoke.offline.tokens",
+];
 
 /// The client as Keycloak's importer reads it:
 /// - a new client without `post.logout.redirect.uris` gets `+`;
@@ -88,6 +101,11 @@ fn as_imported(
     let Some(m) = d.as_object_mut() else {
         return d;
     };
+    // Keycloak decides this one itself (true for the clients that hold a realm's admin roles);
+    // an export taken before that carries "false".
+    if let Some(Value::Object(a)) = m.get_mut("attributes") {
+        a.remove(REALM_CLIENT);
+    }
     // Only for a new client: an existing one that lacks the attribute (Keycloak's own built-in
     // clients do) would otherwise be updated by every apply of its own export.
     if live.is_none() {
@@ -97,6 +115,11 @@ fn as_imported(
         if let Some(a) = attrs.as_object_mut() {
             a.entry(POST_LOGOUT)
                 .or_insert_with(|| Value::String("+".into()));
+            // The Admin API turns these on for a new client; the importer leaves them unset,
+            // which Keycloak reads as false.
+            for k in BACKCHANNEL_OFF {
+                a.entry(*k).or_insert_with(|| Value::String("false".into()));
+            }
         }
     }
     if live.is_none() {
@@ -120,6 +143,20 @@ fn as_imported(
         }
     }
     d
+}
+
+/// Keycloak turns `backchannel.logout.session.required` on while it creates a client with a
+/// service account or authorization services, whatever the body says; a second write right
+/// after the creation sets both backchannel attributes as the (importer-read) document has them.
+fn backchannel_again(item: &Path, d: &Value) -> Op {
+    let attrs: serde_json::Map<String, Value> = BACKCHANNEL_OFF
+        .iter()
+        .filter_map(|k| Some(((*k).to_owned(), d["attributes"].get(*k)?.clone())))
+        .collect();
+    Op::Patch {
+        path: item.clone(),
+        patch: serde_json::json!({ "attributes": attrs }),
+    }
 }
 
 /// Default and optional client scopes, by name, made exactly the document's.
@@ -167,6 +204,7 @@ mod tests {
         let d = json!({"clientId": "api", "serviceAccountsEnabled": true});
         let got = as_imported(&d, None, &settings, &scopes);
         assert_eq!(got["attributes"][POST_LOGOUT], "+");
+        assert_eq!(got["attributes"][BACKCHANNEL_OFF[0]], "false");
         assert_eq!(
             got["defaultClientScopes"],
             json!(["profile", "service_account"])
@@ -179,7 +217,9 @@ mod tests {
         let settings = json!({"defaultDefaultClientScopes": ["profile"]});
         let scopes = BTreeMap::new();
         let d = json!({"clientId": "api", "defaultClientScopes": ["email"],
-            "attributes": {"post.logout.redirect.uris": "https://x/*"}});
+            "attributes": {"post.logout.redirect.uris": "https://x/*",
+                "backchannel.logout.session.required": "true",
+                "backchannel.logout.revoke.offline.tokens": "true"}});
         let got = as_imported(&d, None, &settings, &scopes);
         assert_eq!(got, d);
         let bare = json!({"clientId": "api"});

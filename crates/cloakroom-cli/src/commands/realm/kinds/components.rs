@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::super::doc::changed_fields;
-use super::super::plan::{Action, Change, Op};
+use super::super::plan::{Action, Change, Op, Path, Verb};
 use super::super::snapshot::Live;
 use super::{Cx, Keyed, Kind};
 use crate::exit::CliResult;
@@ -18,6 +18,9 @@ const OWN: &[&str] = &["id", "parentId", "subComponents"];
 /// A component's key: `type/name`, with ` (subType)` when it has one (client-registration
 /// policies share names across the `anonymous` and `authenticated` sub-types).
 pub fn key(ty: &str, c: &Value) -> String {
+    if ty == USER_PROFILE {
+        return USER_PROFILE.to_owned();
+    }
     let n = c["name"].as_str().unwrap_or("");
     match c["subType"].as_str() {
         Some(s) => format!("{ty}/{n} ({s})"),
@@ -31,7 +34,8 @@ pub fn keyed_components(doc_components: Option<&Value>) -> Keyed {
     if let Some(Value::Object(by_type)) = doc_components {
         for (ty, list) in by_type {
             for c in list.as_array().into_iter().flatten() {
-                if c["name"].is_string() {
+                // Keycloak's exports give the user-profile component no name.
+                if c["name"].is_string() || ty == USER_PROFILE {
                     let mut c = c.clone();
                     c["providerType"] = json!(ty);
                     out.insert(key(ty, &c), c);
@@ -56,6 +60,10 @@ impl Kind for Components {
         let all = live.session.get("/components").await?;
         let all = all.as_array().cloned().unwrap_or_default();
         let mut out = Keyed::new();
+        if cx.desired["components"].contains_key(USER_PROFILE) {
+            let profile = live.session.get("/users/profile").await?;
+            out.insert(USER_PROFILE.to_owned(), json!({ "(profile)": profile }));
+        }
         for c in all.iter().filter(|c| c["parentId"] == realm_id.as_str()) {
             let (Some(ty), true) = (c["providerType"].as_str(), c["name"].is_string()) else {
                 continue;
@@ -68,6 +76,15 @@ impl Kind for Components {
                 .cloned()
                 .collect();
             c["subs"] = Value::Array(subs);
+            if ty == KEY_PROVIDER {
+                let keys = realm_keys(live).await?;
+                c["(keys)"] = Value::Array(
+                    keys.iter()
+                        .filter(|x| x["providerId"] == c["id"])
+                        .cloned()
+                        .collect(),
+                );
+            }
             out.insert(k, c);
         }
         Ok(out)
@@ -77,10 +94,22 @@ impl Kind for Components {
         let mut out = Vec::new();
         for (key, d) in &cx.desired["components"] {
             let l = live.get(key);
+            if key == USER_PROFILE {
+                out.push(user_profile(d, l));
+                continue;
+            }
+            let replace = l.is_some_and(|l| material_differs(d, l));
             let mut c = match l {
                 None => Change::new(Self::NAME, key, Action::Create),
                 Some(l) => {
-                    let f = diff(d, l);
+                    let mut f = diff(d, l);
+                    if replace {
+                        f.push(
+                            "key material: the document's keys replace the live ones (tokens \
+                             signed with the old keys stop validating)"
+                                .into(),
+                        );
+                    }
                     if f.is_empty() {
                         Change::new(Self::NAME, key, Action::Unchanged)
                     } else {
@@ -88,7 +117,9 @@ impl Kind for Components {
                     }
                 }
             };
-            if c.action != Action::Unchanged {
+            if replace {
+                c = c.op(Op::ReplaceComponent { body: body(d) });
+            } else if c.action != Action::Unchanged {
                 c = c.op(Op::Component {
                     parent: None,
                     body: body(d),
@@ -101,10 +132,90 @@ impl Kind for Components {
     }
 }
 
+/// The provider type of the user profile: one per realm, written through `PUT /users/profile`.
+const USER_PROFILE: &str = "org.keycloak.userprofile.UserProfileProvider";
+
+/// The user profile: the component's JSON configuration is the whole profile, made exactly the
+/// document's through `PUT /users/profile` (the component itself is Keycloak's to keep).
+fn user_profile(d: &Value, l: Option<&Value>) -> Change {
+    let want = d["config"]["kc.user.profile.config"][0]
+        .as_str()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let Some(want) = want else {
+        return Change::new(Components::NAME, USER_PROFILE, Action::Unchanged).unsupported(vec![
+            "the user-profile component has no readable `kc.user.profile.config`".into(),
+        ]);
+    };
+    let have = l.map(|l| &l["(profile)"]).unwrap_or(&Value::Null);
+    let mut fields = Vec::new();
+    for k in ["attributes", "groups", "unmanagedAttributePolicy"] {
+        let (w, h) = (want.get(k), have.get(k));
+        if w != h && !(w.is_none() && h.is_some_and(|h| h.as_array().is_some_and(Vec::is_empty))) {
+            fields.push(match k {
+                "attributes" => format!("attributes: {}", profile_names(w)),
+                _ => k.to_owned(),
+            });
+        }
+    }
+    if fields.is_empty() {
+        return Change::new(Components::NAME, USER_PROFILE, Action::Unchanged);
+    }
+    Change::new(Components::NAME, USER_PROFILE, Action::Update)
+        .fields(fields)
+        .op(Op::send(Verb::Put, Path::lit("/users/profile"), Some(want)))
+}
+
+/// The attribute names of a user profile, for a plan line.
+fn profile_names(attrs: Option<&Value>) -> String {
+    let names: Vec<&str> = attrs
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    names.join(" ")
+}
+
+/// The provider type of realm keys.
+const KEY_PROVIDER: &str = "org.keycloak.keys.KeyProvider";
+
+/// A key provider's key material and what derives from it. Keycloak does not show these in a
+/// component (only in the realm's keys) and ignores them when a key provider is updated through
+/// the Admin API; they are compared through `GET /keys` instead, and carried by replacing the
+/// component (see [`Op::ReplaceComponent`]).
+const MATERIAL: &[&str] = &["privateKey", "certificate", "secret", "kid", "keyUse"];
+
+/// The realm's keys (`GET /keys`), each with the id of its provider component.
+async fn realm_keys(live: &mut Live<'_>) -> CliResult<Vec<Value>> {
+    let v = live.session.get("/keys").await?;
+    Ok(v["keys"].as_array().cloned().unwrap_or_default())
+}
+
+/// Whether a key provider's document material (certificate, or kid of a secret key) is not
+/// the live provider's. A document without material never differs (the server generates it).
+fn material_differs(d: &Value, l: &Value) -> bool {
+    if d["providerType"] != KEY_PROVIDER {
+        return false;
+    }
+    let first = |k: &str| d["config"][k][0].as_str().map(str::to_owned);
+    let keys = l["(keys)"].as_array().cloned().unwrap_or_default();
+    let has = |field: &str, want: &str| keys.iter().any(|x| x[field] == want);
+    match (first("certificate"), first("kid")) {
+        (Some(cert), _) => !has("certificate", &cert),
+        (None, Some(kid)) => !has("kid", &kid),
+        (None, None) => false,
+    }
+}
+
 /// What differs between a document component and a live one. The user profile's JSON is
-/// compared as JSON.
+/// compared as JSON; a key provider's material is compared by [`material_differs`].
 fn diff(d: &Value, l: &Value) -> Vec<String> {
     let mut d2 = body(d);
+    if d2["providerType"] == KEY_PROVIDER
+        && let Some(Value::Object(cfg)) = d2.get_mut("config")
+    {
+        for k in MATERIAL {
+            cfg.remove(*k);
+        }
+    }
     let mut l2 = l.clone();
     for v in [&mut d2, &mut l2] {
         if let Some(Value::Object(cfg)) = v.get_mut("config") {
@@ -128,7 +239,7 @@ fn parse_json_config(cfg: &mut Map<String, Value>) {
 fn body(d: &Value) -> Value {
     let mut b = d.clone();
     if let Some(m) = b.as_object_mut() {
-        for k in ["id", "parentId", "subComponents", "subs"] {
+        for k in ["id", "parentId", "subComponents", "subs", "(keys)"] {
             m.remove(k);
         }
     }

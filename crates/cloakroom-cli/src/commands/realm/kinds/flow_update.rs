@@ -5,14 +5,23 @@
 use cloakroom::request::encode_segment;
 use serde_json::{Value, json};
 
-use super::super::doc::same;
+use super::super::doc::changed_fields;
 use super::super::plan::{Op, Path, Verb};
 use super::super::snapshot::Live;
 use super::Keyed;
 
-/// (level, authenticator or `flow:alias`, requirement, config alias) of each execution, depth
-/// first, as the document states them.
-fn wanted(all: &Keyed, flow: &str, level: u64, out: &mut Vec<(u64, String, Value, Value)>) {
+/// One execution as the document states it.
+struct Wanted {
+    level: u64,
+    /// The authenticator, or `flow:alias`.
+    what: String,
+    requirement: Value,
+    priority: Value,
+    config: Value,
+}
+
+/// The executions of a flow, depth first, as the document states them.
+fn wanted(all: &Keyed, flow: &str, level: u64, out: &mut Vec<Wanted>) {
     let Some(f) = all.get(flow) else { return };
     for e in f["authenticationExecutions"]
         .as_array()
@@ -21,20 +30,22 @@ fn wanted(all: &Keyed, flow: &str, level: u64, out: &mut Vec<(u64, String, Value
     {
         if e["authenticatorFlow"] == true {
             let sub = e["flowAlias"].as_str().unwrap_or("");
-            out.push((
+            out.push(Wanted {
                 level,
-                format!("flow:{sub}"),
-                e["requirement"].clone(),
-                Value::Null,
-            ));
+                what: format!("flow:{sub}"),
+                requirement: e["requirement"].clone(),
+                priority: e["priority"].clone(),
+                config: Value::Null,
+            });
             wanted(all, sub, level + 1, out);
         } else {
-            out.push((
+            out.push(Wanted {
                 level,
-                e["authenticator"].as_str().unwrap_or("").to_owned(),
-                e["requirement"].clone(),
-                e["authenticatorConfig"].clone(),
-            ));
+                what: e["authenticator"].as_str().unwrap_or("").to_owned(),
+                requirement: e["requirement"].clone(),
+                priority: e["priority"].clone(),
+                config: e["authenticatorConfig"].clone(),
+            });
         }
     }
 }
@@ -56,7 +67,8 @@ pub async fn plan(
         return None;
     }
     let (mut fields, mut ops) = (Vec::new(), Vec::new());
-    for ((level, what, req, cfg), l) in want.iter().zip(live) {
+    for (w, l) in want.iter().zip(live) {
+        let (level, what, req, cfg) = (&w.level, &w.what, &w.requirement, &w.config);
         let lwhat = if l["authenticationFlow"] == true {
             format!("flow:{}", l["displayName"].as_str().unwrap_or(""))
         } else {
@@ -65,10 +77,19 @@ pub async fn plan(
         if l["level"].as_u64() != Some(*level) || lwhat != *what {
             return None;
         }
+        let mut body = l.clone();
         if req.is_string() && *req != l["requirement"] {
             fields.push(format!("{what}: requirement {} → {req}", l["requirement"]));
-            let mut body = l.clone();
             body["requirement"] = req.clone();
+        }
+        if w.priority.is_i64() && w.priority != l["priority"] {
+            fields.push(format!(
+                "{what}: priority {} → {}",
+                l["priority"], w.priority
+            ));
+            body["priority"] = w.priority.clone();
+        }
+        if body != *l {
             ops.push(Op::send(Verb::Put, Path::lit(fpath.clone()), Some(body)));
         }
         if let Some(cfg_alias) = cfg.as_str() {
@@ -78,7 +99,9 @@ pub async fn plan(
                 Some(id) => {
                     let p = format!("/authentication/config/{}", encode_segment(id));
                     let have = r.session.get(&p).await.ok()?;
-                    if !same(want_cfg, &have["config"]) {
+                    // Values Keycloak masks (those the authenticator does not declare, and
+                    // secrets) cannot be compared and never count as a difference.
+                    if !changed_fields(want_cfg, &have["config"], "", &[]).is_empty() {
                         fields.push(format!("{what}: config {cfg_alias}"));
                         let body = json!({"id": id, "alias": have["alias"], "config": want_cfg});
                         ops.push(Op::send(Verb::Put, Path::lit(p), Some(body)));

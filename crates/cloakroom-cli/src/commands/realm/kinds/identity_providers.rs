@@ -1,6 +1,7 @@
 //! Identity providers by alias, then their mappers by (alias, name).
 
 use cloakroom::request::encode_segment;
+use serde_json::Value;
 
 use super::super::doc::changed_fields;
 use super::super::plan::{Action, Change, Op, Path};
@@ -9,6 +10,17 @@ use super::{Cx, Keyed, Kind, keyed, simple};
 use crate::exit::CliResult;
 
 pub struct IdentityProviders;
+
+/// The provider without the client secret, which Keycloak never reveals: it cannot be compared,
+/// so it is written when the provider is created or updated for another reason (and counted as
+/// no difference of its own, so a second plan is empty).
+fn unrevealed(d: &Value) -> Value {
+    let mut v = d.clone();
+    if let Some(Value::Object(cfg)) = v.get_mut("config") {
+        cfg.remove("clientSecret");
+    }
+    v
+}
 pub struct IdentityProviderMappers;
 
 fn idp_path(alias: &str) -> String {
@@ -26,15 +38,26 @@ impl Kind for IdentityProviders {
         Ok(cx.desired["identityProviders"]
             .iter()
             .map(|(alias, d)| {
-                simple(
+                let mut c = simple(
                     Self::NAME,
                     alias,
-                    d,
+                    &unrevealed(d),
                     live.get(alias),
                     &[],
                     Path::lit("/identity-provider/instances"),
                     Path::lit(idp_path(alias)),
-                )
+                );
+                // The write carries the secret all the same.
+                for op in c.ops.iter_mut() {
+                    match op {
+                        Op::Patch { patch: body, .. }
+                        | Op::Send {
+                            body: Some(body), ..
+                        } => *body = d.clone(),
+                        _ => {}
+                    }
+                }
+                c
             })
             .collect())
     }

@@ -1,8 +1,9 @@
-//! Protocol mappers of a client or client scope, matched by name.
+//! Protocol mappers of a client or client scope, matched by name. Config keys the document
+//! leaves out are the server's to fill.
 
 use serde_json::Value;
 
-use super::super::doc::{changed_fields, same};
+use super::super::doc::changed_fields;
 use super::super::plan::{Change, Op, Path};
 
 /// Adds to `change` a write per document mapper that is missing or differs under `owner`.
@@ -27,11 +28,12 @@ pub fn plan(change: &mut Change, owner: &Path, desired: &Value, live: Option<&Va
                 if let Some(o) = m2.as_object_mut() {
                     o.remove("id");
                 }
-                // A mapper's config is exactly the document's.
-                let mut f = changed_fields(&m2, l, "", &["config"]);
-                if m.get("config").is_some_and(|c| !same(c, &l["config"])) {
-                    f.push("config".into());
-                }
+                // Only the config keys the document states are compared: Keycloak fills in
+                // defaults for the others (`userinfo.token.claim`, `introspection.token.claim`,
+                // depending on the mapper type and on how it was created), so comparing the
+                // whole config would want to write every mapper on every run. A write sends the
+                // document's config as it is.
+                let f = changed_fields(&m2, l, "", &[]);
                 if f.is_empty() {
                     continue;
                 }

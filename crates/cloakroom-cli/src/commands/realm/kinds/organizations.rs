@@ -30,11 +30,12 @@ impl Kind for Organizations {
         for (alias, d) in &cx.desired["organizations"] {
             let item = Path::lit("/organizations/").seg(Seg::Org(alias.clone()));
             let l = live.get(alias);
+            let (dn, ln) = (domains_normal(d), l.map(domains_normal));
             let mut c = simple(
                 Self::NAME,
                 alias,
-                d,
-                l,
+                &dn,
+                ln.as_ref(),
                 SEPARATE,
                 Path::lit("/organizations"),
                 item.clone(),
@@ -88,6 +89,21 @@ impl Kind for Organizations {
         }
         Ok(out)
     }
+}
+
+/// The organization with its domains in name order and `verified` false where not given (as
+/// Keycloak stores them): a set, not a list.
+fn domains_normal(o: &Value) -> Value {
+    let mut o = o.clone();
+    if let Some(Value::Array(ds)) = o.get_mut("domains") {
+        for d in ds.iter_mut() {
+            if let Some(m) = d.as_object_mut() {
+                m.entry("verified").or_insert(Value::Bool(false));
+            }
+        }
+        ds.sort_by_cached_key(|d| d["name"].as_str().unwrap_or("").to_owned());
+    }
+    o
 }
 
 fn by(v: &Value, key: &str) -> BTreeSet<String> {

@@ -15,6 +15,10 @@ use crate::exit::CliResult;
 
 pub struct Users;
 
+/// Where the live user carries what `read_live` read beside it.
+const LIVE_CREDENTIALS: &str = "(credentials)";
+const LIVE_FEDERATED: &str = "(federated identities)";
+
 const SEPARATE: &[&str] = &[
     "groups",
     "realmRoles",
@@ -63,12 +67,47 @@ impl Kind for Users {
         live.roles_doc(&clients).await?;
         live.groups().await?;
         let mut members = live.memberships(8).await?;
+        // Stored credentials and federated identities, read for the users whose document has
+        // them (one request each).
+        let mut extra = std::collections::BTreeMap::new();
+        for u in &users {
+            let (Some(name), Some(id)) = (u["username"].as_str(), u["id"].as_str()) else {
+                continue;
+            };
+            let Some(d) = cx.desired["users"].get(name) else {
+                continue;
+            };
+            let base = format!("/users/{}", cloakroom::request::encode_segment(id));
+            let mut e = serde_json::Map::new();
+            if d["credentials"]
+                .as_array()
+                .is_some_and(|cs| cs.iter().any(|c| c.get("value").is_none()))
+            {
+                e.insert(
+                    LIVE_CREDENTIALS.into(),
+                    live.session.get(&format!("{base}/credentials")).await?,
+                );
+            }
+            if d.get("federatedIdentities").is_some() {
+                e.insert(
+                    LIVE_FEDERATED.into(),
+                    live.session
+                        .get(&format!("{base}/federated-identity"))
+                        .await?,
+                );
+            }
+            extra.insert(id.to_owned(), e);
+        }
         Ok(users
             .into_iter()
             .filter_map(|u| {
                 let name = u["username"].as_str()?.to_owned();
                 let id = u["id"].as_str().unwrap_or("").to_owned();
-                Some((name, Live::with_membership(u, members.remove(&id))))
+                let mut v = Live::with_membership(u, members.remove(&id));
+                if let (Some(e), Value::Object(m)) = (extra.remove(&id), &mut v) {
+                    m.extend(e);
+                }
+                Some((name, v))
             })
             .collect())
     }
@@ -83,15 +122,40 @@ impl Kind for Users {
                 }
             }
         }
+        // The realm's default groups, which users keep as they keep the default role: Keycloak
+        // puts every user created through its Admin API in them.
+        let mut default_groups = names(
+            cx.desired["realm"]
+                .get("settings")
+                .and_then(|s| s.get("defaultGroups")),
+        );
+        if !live.is_empty() {
+            if let Ok(Value::Array(gs)) = r.session.get("/default-groups").await {
+                default_groups.extend(
+                    gs.iter()
+                        .filter_map(|g| g["path"].as_str().map(str::to_owned)),
+                );
+            }
+        }
+        let keep = Defaults {
+            role: &default_role,
+            groups: &default_groups,
+        };
         let mut out = Vec::new();
         for (name, d) in &cx.desired["users"] {
-            out.push(plan_user(cx, name, d, live.get(name), &default_role));
+            out.push(plan_user(cx, name, d, live.get(name), &keep));
         }
         Ok(out)
     }
 }
 
-fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &str) -> Change {
+/// What every user of the realm is given, and keeps unless the document lists it otherwise.
+struct Defaults<'a> {
+    role: &'a str,
+    groups: &'a BTreeSet<String>,
+}
+
+fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &Defaults) -> Change {
     if live.is_none() && d.get("serviceAccountClientId").is_some() {
         return Change::new(Users::NAME, name, Action::Unchanged).unsupported(vec![
             "a service-account user is created with its client (serviceAccountsEnabled)".into(),
@@ -142,28 +206,84 @@ fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &st
         }
     };
     // A new user has the default role from the start.
-    let fresh = json!({"realmRoles": [keep]});
-    role_mappings(&mut c, &owner, d, Some(live.unwrap_or(&fresh)), Some(keep));
+    let fresh = json!({"realmRoles": [keep.role]});
+    role_mappings(
+        &mut c,
+        &owner,
+        d,
+        Some(live.unwrap_or(&fresh)),
+        Some(keep.role),
+    );
     if let Some(want) = d.get("groups") {
-        let have = names(live.and_then(|l| l.get("groups")));
-        memberships(&mut c, &owner, &names(Some(want)), &have);
+        let mut have = names(live.and_then(|l| l.get("groups")));
+        let want = names(Some(want));
+        have.retain(|g| want.contains(g) || !keep.groups.contains(g));
+        memberships(&mut c, &owner, &want, &have);
     }
-    if live.is_some() {
-        credentials(cx, &mut c, &owner, d);
-        if d["federatedIdentities"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            c.unsupported
-                .push("federatedIdentities (set only when the user is created)".into());
-        }
+    if let Some(l) = live {
+        credentials(cx, &mut c, &owner, d, l);
+        federated_identities(&mut c, &owner, d, l);
     }
     c
 }
 
-/// Credentials of an existing user: passwords only with `--reset-passwords`; the rest is
-/// reported.
-fn credentials(cx: &Cx<'_>, c: &mut Change, owner: &Path, d: &Value) {
+/// Links to identity providers the existing user lacks are added (`POST
+/// /users/{id}/federated-identity/{alias}`); a link to the same provider with another user id
+/// is reported, never replaced; links the document does not name stay.
+fn federated_identities(c: &mut Change, owner: &Path, d: &Value, l: &Value) {
+    let have = l[LIVE_FEDERATED].as_array().cloned().unwrap_or_default();
+    for fi in d["federatedIdentities"].as_array().into_iter().flatten() {
+        let Some(alias) = fi["identityProvider"].as_str() else {
+            continue;
+        };
+        match have.iter().find(|h| h["identityProvider"] == alias) {
+            Some(h) if h["userId"] == fi["userId"] => {}
+            Some(h) => c.unsupported.push(format!(
+                "federated identity {alias}: linked to user id {} on the server, {} in the document \
+                 (unlink it first)",
+                h["userId"], fi["userId"]
+            )),
+            None => c.absorb(
+                Change::new(Users::NAME, &c.key, Action::Update)
+                    .fields(vec![format!("link {alias}")])
+                    .op(Op::send(
+                        Verb::Post,
+                        owner.clone().then(format!(
+                            "/federated-identity/{}",
+                            cloakroom::request::encode_segment(alias)
+                        )),
+                        Some(fi.clone()),
+                    )),
+            ),
+        }
+    }
+}
+
+/// Whether the live user has a stored credential like `cred` (same type, label and
+/// `credentialData`; the secret itself is never shown by the server).
+fn has_credential(l: &Value, cred: &Value) -> bool {
+    let parsed = |v: &Value| match v {
+        Value::String(t) => serde_json::from_str::<Value>(t).unwrap_or(v.clone()),
+        _ => v.clone(),
+    };
+    let ty = cred["type"].as_str().unwrap_or("password");
+    l[LIVE_CREDENTIALS]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|h| {
+            h["type"] == ty
+                && h["userLabel"] == cred["userLabel"]
+                && (cred.get("credentialData").is_none()
+                    || parsed(&h["credentialData"]) == parsed(&cred["credentialData"]))
+        })
+}
+
+/// Credentials of an existing user: passwords only with `--reset-passwords`; a stored
+/// credential (hashed password, OTP secret…) the user already has counts as applied, one it
+/// lacks is reported (Keycloak's Admin API takes stored credentials only when it creates a
+/// user).
+fn credentials(cx: &Cx<'_>, c: &mut Change, owner: &Path, d: &Value, l: &Value) {
     let mut other = BTreeSet::new();
     for cred in d["credentials"]
         .as_array()
@@ -187,6 +307,7 @@ fn credentials(cx: &Cx<'_>, c: &mut Change, owner: &Path, d: &Value) {
                     );
                 }
             }
+            _ if has_credential(l, cred) => {}
             _ => {
                 other.insert(ty.to_owned());
             }
@@ -195,7 +316,8 @@ fn credentials(cx: &Cx<'_>, c: &mut Change, owner: &Path, d: &Value) {
     if !other.is_empty() {
         let list: Vec<String> = other.into_iter().collect();
         c.unsupported.push(format!(
-            "credentials of type {} (set only when the user is created)",
+            "credentials of type {} that the user lacks (Keycloak takes stored credentials only \
+             when it creates a user)",
             list.join(", ")
         ));
     }
