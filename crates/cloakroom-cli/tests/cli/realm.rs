@@ -263,6 +263,10 @@ fn export_apply_export_round_trip() {
             &format!("/realms/{}/", src.name),
         )
         .replace(
+            &format!("/admin/{dst_name}/console/"),
+            &format!("/admin/{}/console/", src.name),
+        )
+        .replace(
             &format!("default-roles-{dst_name}"),
             &format!("default-roles-{}", src.name),
         )
@@ -582,6 +586,10 @@ fn round_trip_with_1000_users() {
         .replace(
             &format!("/realms/{dst_name}/"),
             &format!("/realms/{src_name}/"),
+        )
+        .replace(
+            &format!("/admin/{dst_name}/console/"),
+            &format!("/admin/{src_name}/console/"),
         )
         .replace(
             &format!("default-roles-{dst_name}"),

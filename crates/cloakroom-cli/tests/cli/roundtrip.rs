@@ -119,6 +119,10 @@ fn round_trip<'e>(env: &'e Env, name: &str) -> (Value, Value, Realm<'e>, Realm<'
             &format!("/realms/{src_name}/"),
         )
         .replace(
+            &format!("/admin/{dst_name}/console/"),
+            &format!("/admin/{src_name}/console/"),
+        )
+        .replace(
             &format!("default-roles-{dst_name}"),
             &format!("default-roles-{src_name}"),
         )

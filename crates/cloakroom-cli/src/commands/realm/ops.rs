@@ -96,6 +96,7 @@ pub async fn run(s: &Session, ids: &mut Ids, op: &Op) -> CliResult {
         Op::Authz { client, want } => authz(s, ids, client, want).await?,
         Op::Component { parent, body } => component(s, parent.as_ref(), body).await?,
         Op::ReplaceComponent { body } => replace_component(s, body).await?,
+        Op::TrimSubComponents { parent, keep } => trim_sub_components(s, parent, keep).await?,
     }
     Ok(())
 }
@@ -218,6 +219,35 @@ async fn find_component(
             && c["parentId"] == parent
             && (sub_type.is_null() || c["subType"] == *sub_type)
     }))
+}
+
+async fn trim_sub_components(
+    s: &Session,
+    (ty, name): &(String, String),
+    keep: &[(String, String)],
+) -> CliResult {
+    let realm_id = s.get("").await?["id"].as_str().unwrap_or("").to_owned();
+    let Some(parent) = find_component(s, &realm_id, ty, name, &Value::Null).await? else {
+        return Ok(());
+    };
+    let pid = parent["id"].as_str().unwrap_or("").to_owned();
+    for c in s.all("/components", &[("parent", pid.as_str())]).await? {
+        let key = (
+            c["providerType"].as_str().unwrap_or("").to_owned(),
+            c["name"].as_str().unwrap_or("").to_owned(),
+        );
+        if keep.contains(&key) || c["parentId"] != pid.as_str() {
+            continue;
+        }
+        let id = c["id"].as_str().unwrap_or("");
+        s.send(
+            Method::Delete,
+            &format!("/components/{}", encode_segment(id)),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn replace_component(s: &Session, body: &Value) -> CliResult {

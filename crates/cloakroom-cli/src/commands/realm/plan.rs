@@ -133,6 +133,13 @@ pub enum Op {
         parent: Option<(String, String)>,
         body: Value,
     },
+    /// Deletes the sub-components of the realm's component (type, name) that are not named in
+    /// `keep` (type, name): those Keycloak adds on its own when it creates a component (an LDAP
+    /// provider's default mappers) and the document does not list.
+    TrimSubComponents {
+        parent: (String, String),
+        keep: Vec<(String, String)>,
+    },
     /// Replaces a realm-level component of the same type and name by a new one made from `body`
     /// (created first, then the old one deleted, so a realm never lacks an active key).
     ReplaceComponent { body: Value },

@@ -61,7 +61,16 @@ impl Kind for Components {
         let all = all.as_array().cloned().unwrap_or_default();
         let mut out = Keyed::new();
         if cx.desired["components"].contains_key(USER_PROFILE) {
-            let profile = live.session.get("/users/profile").await?;
+            // As stored (the profile last written), or the server's default profile.
+            let stored = all
+                .iter()
+                .find(|c| c["providerType"] == USER_PROFILE && c["parentId"] == realm_id.as_str())
+                .and_then(|c| c["config"]["kc.user.profile.config"][0].as_str())
+                .and_then(|t| serde_json::from_str::<Value>(t).ok());
+            let profile = match stored {
+                Some(p) => p,
+                None => live.session.get("/users/profile").await?,
+            };
             out.insert(USER_PROFILE.to_owned(), json!({ "(profile)": profile }));
         }
         for c in all.iter().filter(|c| c["parentId"] == realm_id.as_str()) {
@@ -125,6 +134,29 @@ impl Kind for Components {
                     body: body(d),
                 });
             }
+            if l.is_none()
+                && d["subComponents"]
+                    .as_object()
+                    .is_some_and(|m| !m.is_empty())
+            {
+                // Keycloak gives a new LDAP provider its default mappers; the document's list is
+                // the provider's whole list, as its importer reads it.
+                c = c.op(Op::TrimSubComponents {
+                    parent: (
+                        d["providerType"].as_str().unwrap_or("").to_owned(),
+                        d["name"].as_str().unwrap_or("").to_owned(),
+                    ),
+                    keep: keyed_components(d.get("subComponents"))
+                        .values()
+                        .map(|s| {
+                            (
+                                s["providerType"].as_str().unwrap_or("").to_owned(),
+                                s["name"].as_str().unwrap_or("").to_owned(),
+                            )
+                        })
+                        .collect(),
+                });
+            }
             subs(&mut c, key, d, l);
             out.push(c);
         }
@@ -147,16 +179,14 @@ fn user_profile(d: &Value, l: Option<&Value>) -> Change {
         ]);
     };
     let have = l.map(|l| &l["(profile)"]).unwrap_or(&Value::Null);
-    let mut fields = Vec::new();
-    for k in ["attributes", "groups", "unmanagedAttributePolicy"] {
-        let (w, h) = (want.get(k), have.get(k));
-        if w != h && !(w.is_none() && h.is_some_and(|h| h.as_array().is_some_and(Vec::is_empty))) {
-            fields.push(match k {
-                "attributes" => format!("attributes: {}", profile_names(w)),
-                _ => k.to_owned(),
-            });
-        }
-    }
+    // The keys the document states, compared as the server answers them.
+    let fields: Vec<String> = changed_fields(&want, have, "", &[])
+        .into_iter()
+        .map(|f| match f.as_str() {
+            "attributes" => format!("attributes: {}", profile_names(want.get("attributes"))),
+            _ => f,
+        })
+        .collect();
     if fields.is_empty() {
         return Change::new(Components::NAME, USER_PROFILE, Action::Unchanged);
     }

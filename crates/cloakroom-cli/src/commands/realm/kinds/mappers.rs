@@ -1,5 +1,5 @@
-//! Protocol mappers of a client or client scope, matched by name. Config keys the document
-//! leaves out are the server's to fill.
+//! Protocol mappers of a client or client scope, matched by name; a mapper's config is made the
+//! document's.
 
 use serde_json::Value;
 
@@ -28,12 +28,19 @@ pub fn plan(change: &mut Change, owner: &Path, desired: &Value, live: Option<&Va
                 if let Some(o) = m2.as_object_mut() {
                     o.remove("id");
                 }
-                // Only the config keys the document states are compared: Keycloak fills in
-                // defaults for the others (`userinfo.token.claim`, `introspection.token.claim`,
-                // depending on the mapper type and on how it was created), so comparing the
-                // whole config would want to write every mapper on every run. A write sends the
-                // document's config as it is.
-                let f = changed_fields(&m2, l, "", &[]);
+                // A mapper's config is the document's: a key the server has beyond it counts,
+                // except one set to "false", which Keycloak reads as unset (its Admin API adds
+                // `userinfo.token.claim: false` to some mappers on its own, so comparing those
+                // would want to write the mapper on every run).
+                let mut f = changed_fields(&m2, l, "", &[]);
+                let extra = l["config"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .any(|(k, v)| m["config"].get(k).is_none() && v != "false");
+                if extra && !f.iter().any(|x| x.starts_with("config")) {
+                    f.push("config".into());
+                }
                 if f.is_empty() {
                     continue;
                 }

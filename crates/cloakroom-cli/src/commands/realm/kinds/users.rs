@@ -137,9 +137,18 @@ impl Kind for Users {
                 );
             }
         }
+        let declared = if cx.desired["users"]
+            .values()
+            .any(|u| u["attributes"].is_object())
+        {
+            writable_attributes(cx, r).await
+        } else {
+            None
+        };
         let keep = Defaults {
             role: &default_role,
             groups: &default_groups,
+            declared: declared.as_ref(),
         };
         let mut out = Vec::new();
         for (name, d) in &cx.desired["users"] {
@@ -149,10 +158,41 @@ impl Kind for Users {
     }
 }
 
-/// What every user of the realm is given, and keeps unless the document lists it otherwise.
+/// What every user of the realm is given, and keeps unless the document lists it otherwise; and
+/// which attributes the realm takes.
 struct Defaults<'a> {
     role: &'a str,
     groups: &'a BTreeSet<String>,
+    /// The attributes the user profile declares, when only those can be written (unmanaged
+    /// attributes off); `None`: any attribute can.
+    declared: Option<&'a BTreeSet<String>>,
+}
+
+/// The attribute names the realm's user profile (the document's, which apply writes first, or
+/// the live one) declares, or `None` when unmanaged attributes can be written by an admin or
+/// the profile cannot be read.
+async fn writable_attributes(cx: &Cx<'_>, r: &Live<'_>) -> Option<BTreeSet<String>> {
+    let from_doc = cx.desired["components"]
+        .get("org.keycloak.userprofile.UserProfileProvider")
+        .and_then(|c| c["config"]["kc.user.profile.config"][0].as_str())
+        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+    let profile = match from_doc {
+        Some(p) => p,
+        None => r.session.get("/users/profile").await.ok()?,
+    };
+    if matches!(
+        profile["unmanagedAttributePolicy"].as_str(),
+        Some("ENABLED" | "ADMIN_EDIT")
+    ) {
+        return None;
+    }
+    Some(
+        profile["attributes"]
+            .as_array()?
+            .iter()
+            .filter_map(|a| a["name"].as_str().map(str::to_owned))
+            .collect(),
+    )
 }
 
 fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &Defaults) -> Change {
@@ -162,7 +202,25 @@ fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &De
         ]);
     }
     let owner = Path::lit("/users/").seg(Seg::User(name.to_owned()));
-    let body = without(d, SEPARATE);
+    let mut body = without(d, SEPARATE);
+    // Attributes the user profile does not declare: Keycloak drops them without a word.
+    let mut dropped = Vec::new();
+    if let (Some(declared), Some(Value::Object(attrs))) =
+        (keep.declared, body.get_mut("attributes"))
+    {
+        dropped = attrs
+            .keys()
+            // `locale` is Keycloak's own (kept when internationalization is on).
+            .filter(|k| !declared.contains(*k) && k.as_str() != "locale")
+            .cloned()
+            .collect();
+        for k in &dropped {
+            attrs.remove(k);
+        }
+        if attrs.is_empty() {
+            body.as_object_mut().map(|m| m.remove("attributes"));
+        }
+    }
     let mut c = match live {
         None => {
             let mut create = body.clone();
@@ -219,6 +277,13 @@ fn plan_user(cx: &Cx<'_>, name: &str, d: &Value, live: Option<&Value>, keep: &De
         let want = names(Some(want));
         have.retain(|g| want.contains(g) || !keep.groups.contains(g));
         memberships(&mut c, &owner, &want, &have);
+    }
+    if !dropped.is_empty() {
+        c.unsupported.push(format!(
+            "attributes {} (the realm's user profile does not declare them and unmanaged \
+             attributes are off, so Keycloak drops them)",
+            dropped.join(", ")
+        ));
     }
     if let Some(l) = live {
         credentials(cx, &mut c, &owner, d, l);
