@@ -14,6 +14,8 @@ use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::transport::{Exchange, Observer, Transport};
 
+pub(crate) mod census;
+
 /// A Keycloak client. Cheap to clone (one `Arc`); clones share the connection pool and tokens.
 ///
 /// Build one with [`Client::builder`]. The realm being administered is an argument of each call
@@ -141,7 +143,7 @@ impl Client {
 
     async fn send_inner(&self, req: &Request) -> Result<Response> {
         if let Some(version) = self.server_version() {
-            crate::server_version::check(&version, req.method, req.template)?;
+            census::check(&version, req.method, req.template)?;
         }
         let transport = &self.inner.transport;
         let mut token = match req.auth {

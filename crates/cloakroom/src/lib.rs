@@ -4,6 +4,8 @@
 //!   refreshes ahead of expiry, once for any number of concurrent callers.
 //! - The Admin REST API, every operation of Keycloak's OpenAPI document (`generated`), with an
 //!   ergonomic layer on top (`kc.realm("acme").users()…`).
+//! - Code that holds paths rather than handles: [`Client::operation`] runs the catalogued
+//!   operation a concrete path names, and refuses a path the catalog does not have.
 //! - Errors carry Keycloak's own message, field and parameters ([`Error`]).
 //! - Secrets never appear in `Debug`, `Display`, errors or logs ([`Secret`]).
 //!

@@ -62,6 +62,26 @@ pub struct RawCall {
 }
 
 impl RawCall {
+    /// A call named by an operation's path `template` rather than `{raw}`, so that tracing,
+    /// the coverage log and version gating see the operation. An `Err` template is returned by
+    /// [`send`](Self::send) without sending anything.
+    pub(crate) fn named(
+        client: Client,
+        method: Method,
+        path: String,
+        template: Result<&'static str>,
+    ) -> Self {
+        let (template, body_error) = match template {
+            Ok(t) => (t, None),
+            Err(e) => ("{raw}", Some(e)),
+        };
+        RawCall {
+            client,
+            req: Request::new(method, path, template),
+            body_error,
+        }
+    }
+
     /// Adds a query parameter.
     pub fn query(mut self, name: impl Into<String>, value: impl ToString) -> Self {
         self.req = self.req.query(name, value);
@@ -71,7 +91,9 @@ impl RawCall {
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         match self.req.clone().json(body) {
             Ok(r) => self.req = r,
-            Err(e) => self.body_error = Some(e),
+            Err(e) => {
+                self.body_error.get_or_insert(e);
+            }
         }
         self
     }

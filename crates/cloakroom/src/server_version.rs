@@ -3,124 +3,18 @@
 //!
 //! A client told its server's version ([`ClientBuilder::server_version`](crate::ClientBuilder::server_version)
 //! or [`Client::detect_server_version`](crate::Client::detect_server_version)) refuses, before
-//! sending, an operation that version does not serve, with [`Error::NotServed`]. A version the
-//! census did not read, or an operation it does not list, never blocks anything.
+//! sending, an operation that version does not serve, with
+//! [`Error::NotServed`](crate::Error::NotServed). A version the census did not read, or an
+//! operation it does not list, never blocks anything.
+//!
+//! The census lookup itself lives with the client (which gates every request on it) and is
+//! re-exported here; this module adds what needs the generated catalog.
 
-use crate::error::{Error, Result};
 use crate::generated::catalog::{self, OperationInfo};
 use crate::request::Method;
-use crate::served::{OPERATIONS, VERSIONS};
+use crate::served::VERSIONS;
 
-/// `METHOD /path` with every `{parameter}` segment written `{}` and no trailing `/`. The
-/// library's templates have whole-segment parameters only (the census table has them as `{}`).
-fn key(method: Method, template: &str) -> String {
-    let path = template
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(template);
-    let segments: Vec<&str> = path
-        .split('/')
-        .map(|seg| {
-            if seg.starts_with('{') && seg.ends_with('}') {
-                "{}"
-            } else {
-                seg
-            }
-        })
-        .collect();
-    format!("{} {}", method.as_str(), segments.join("/"))
-}
-
-/// The versions (among those the census read) that serve `method template`, oldest first;
-/// `None` when the census does not list the operation.
-///
-/// An exact entry wins; otherwise an entry whose `{}` segments stand for the template's literal
-/// ones (the census keeps `…/policy/{type}` where the library types `…/policy/role`).
-pub fn served_by(method: Method, template: &str) -> Option<Vec<&'static str>> {
-    let k = key(method, template);
-    let mask = match OPERATIONS.binary_search_by(|(op, _)| (*op).cmp(k.as_str())) {
-        Ok(i) => OPERATIONS[i].1,
-        Err(_) => OPERATIONS
-            .iter()
-            .filter(|(op, _)| matches_with_wildcards(op, &k))
-            .fold(None, |acc: Option<u32>, (_, m)| Some(acc.unwrap_or(0) | *m))?,
-    };
-    Some(
-        VERSIONS
-            .iter()
-            .enumerate()
-            .filter(|(bit, _)| mask & (1 << bit) != 0)
-            .map(|(_, v)| *v)
-            .collect(),
-    )
-}
-
-/// Whether the census key `pattern` (with `{}` segments) covers the literal key `k`.
-fn matches_with_wildcards(pattern: &str, k: &str) -> bool {
-    let (Some((pm, pp)), Some((km, kp))) = (pattern.split_once(' '), k.split_once(' ')) else {
-        return false;
-    };
-    let (ps, ks): (Vec<&str>, Vec<&str>) = (pp.split('/').collect(), kp.split('/').collect());
-    pm == km
-        && pattern.contains("{}")
-        && ps.len() == ks.len()
-        && ps.iter().zip(&ks).all(|(p, k)| *p == "{}" || p == k)
-}
-
-/// The Keycloak versions the census read, oldest first.
-pub fn known_versions() -> &'static [&'static str] {
-    VERSIONS
-}
-
-/// Whether Keycloak `version` serves `method template`: `Some(false)` only when the census
-/// read that version and lists the operation for others but not for it.
-pub fn serves(version: &str, method: Method, template: &str) -> Option<bool> {
-    if !VERSIONS.contains(&version) {
-        return None;
-    }
-    served_by(method, template).map(|vs| vs.contains(&version))
-}
-
-/// `Err(Error::NotServed)` when Keycloak `version` is known not to serve the operation.
-pub(crate) fn check(version: &str, method: Method, template: &'static str) -> Result<()> {
-    if serves(version, method, template) != Some(false) {
-        return Ok(());
-    }
-    let served = served_by(method, template).unwrap_or_default();
-    let since = served
-        .iter()
-        .copied()
-        .find(|v| version_key(v) > version_key(version));
-    Err(Error::NotServed {
-        method,
-        template,
-        server_version: version.to_owned(),
-        served_since: since,
-        served_in: served,
-    })
-}
-
-fn version_key(v: &str) -> Vec<u64> {
-    v.split(|c: char| !c.is_ascii_digit())
-        .filter_map(|p| p.parse().ok())
-        .collect()
-}
-
-/// How many operations of the census `version` does not serve while another known version
-/// does, with `prefix` narrowing the paths (e.g. `/admin/`). `None` for an unknown version.
-pub fn not_served_count(version: &str, prefix: &str) -> Option<usize> {
-    let bit = VERSIONS.iter().position(|v| *v == version)?;
-    Some(
-        OPERATIONS
-            .iter()
-            .filter(|(k, mask)| {
-                mask & (1 << bit) == 0
-                    && k.split_once(' ')
-                        .is_some_and(|(_, p)| p.starts_with(prefix))
-            })
-            .count(),
-    )
-}
+pub use crate::client::census::{known_versions, not_served_count, served_by, serves};
 
 /// The typed operations (the generated catalog) that Keycloak `version` does not serve;
 /// `None` for a version the census did not read.
@@ -147,41 +41,6 @@ mod tests {
     const ORG_GROUPS: &str = "/admin/realms/{realm}/organizations/{org-id}/groups";
 
     #[test]
-    fn table_is_sorted_for_binary_search() {
-        assert!(OPERATIONS.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(VERSIONS.contains(&"26.7.3"));
-    }
-
-    #[test]
-    fn keys_ignore_parameter_names() {
-        assert_eq!(
-            key(Method::Get, "/admin/realms/{realm}/users/{user-id}"),
-            "GET /admin/realms/{}/users/{}"
-        );
-        assert_eq!(key(Method::Get, "/x/{p: .*}/"), "GET /x/{}");
-        assert_eq!(key(Method::Get, "/"), "GET /");
-    }
-
-    #[test]
-    fn census_templates_cover_literal_segments() {
-        assert!(matches_with_wildcards(
-            "POST /a/{}/policy/{}",
-            "POST /a/{}/policy/role"
-        ));
-        assert!(!matches_with_wildcards(
-            "POST /a/{}/policy/{}",
-            "GET /a/{}/policy/role"
-        ));
-        assert!(!matches_with_wildcards(
-            "POST /a/{}/policy",
-            "POST /a/{}/policy/role"
-        ));
-        assert!(!matches_with_wildcards("POST /a/b", "POST /a/b"));
-        let typed = "/admin/realms/{realm}/clients/{id}/authz/resource-server/policy/role";
-        assert!(served_by(Method::Post, typed).is_some());
-    }
-
-    #[test]
     fn every_typed_operation_is_in_the_census() {
         for op in catalog::OPERATIONS {
             let m: Method = op.method.parse().unwrap();
@@ -195,47 +54,10 @@ mod tests {
     }
 
     #[test]
-    fn lookup_finds_what_each_version_serves() {
-        let all = served_by(Method::Get, "/admin/realms/{realm}/users").unwrap();
-        assert_eq!(all, VERSIONS.to_vec());
-        assert_eq!(served_by(Method::Get, ORG_GROUPS), Some(vec!["26.7.3"]));
-        assert_eq!(serves("26.4.7", Method::Get, ORG_GROUPS), Some(false));
-        assert_eq!(serves("26.7.3", Method::Get, ORG_GROUPS), Some(true));
-        assert_eq!(serves("27.0.0", Method::Get, ORG_GROUPS), None);
-        assert_eq!(serves("26.4.7", Method::Get, "/not/in/the/census"), None);
-    }
-
-    #[test]
-    fn check_blocks_only_a_known_version_that_lacks_the_operation() {
-        let err = check("26.4.7", Method::Post, ORG_GROUPS).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.contains("POST /admin/realms/{realm}/organizations/{org-id}/groups"),
-            "{msg}"
-        );
-        assert!(msg.contains("26.4.7"), "{msg}");
-        assert!(msg.contains("26.7.3"), "{msg}");
-        match err {
-            Error::NotServed { served_since, .. } => assert_eq!(served_since, Some("26.7.3")),
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(check("26.7.3", Method::Post, ORG_GROUPS).is_ok());
-        assert!(check("99.0.0", Method::Post, ORG_GROUPS).is_ok());
-        assert!(check("26.4.7", Method::Get, "/admin/realms").is_ok());
-        assert!(check("26.4.7", Method::Get, "/unknown/{x}").is_ok());
-    }
-
-    #[test]
     fn typed_operations_an_older_version_lacks() {
         let lacking = typed_not_served("26.4.7").unwrap();
         assert!(lacking.iter().any(|op| op.path == ORG_GROUPS));
         assert!(typed_not_served("26.7.3").unwrap().is_empty());
         assert!(typed_not_served("27.0.0").is_none());
-    }
-
-    #[test]
-    fn counts_what_a_version_lacks() {
-        assert!(not_served_count("26.4.7", "/admin/").unwrap() > 0);
-        assert_eq!(not_served_count("1.0.0", "/admin/"), None);
     }
 }

@@ -564,15 +564,22 @@ pub fn render_catalog(plan: &Plan, header: &str) -> String {
                 .iter()
                 .position(|m| *m == op.method)
                 .unwrap_or(usize::MAX);
+            let multi: Vec<String> = op
+                .path_params
+                .iter()
+                .filter(|a| a.multi_segment)
+                .map(|a| esc(&a.spec))
+                .collect();
             rows.insert(
                 (op.path.clone(), rank),
                 format!(
-                    "    OperationInfo {{\n        method: {},\n        path: {},\n        handle: {},\n        name: {},\n        deprecated: {},\n    }},\n",
+                    "    OperationInfo {{\n        method: {},\n        path: {},\n        handle: {},\n        name: {},\n        deprecated: {},\n        multi_segment: &[{}],\n    }},\n",
                     esc(&op.method),
                     esc(&op.path),
                     esc(&h.name),
                     esc(&op.name),
-                    op.deprecated
+                    op.deprecated,
+                    multi.join(", ")
                 ),
             );
         }
@@ -589,7 +596,10 @@ pub fn render_catalog(plan: &Plan, header: &str) -> String {
          pub path: &'static str,\n    \
          /// The handle, without the `Handle` suffix (`Users`).\n    pub handle: &'static str,\n    \
          /// The handle's method (`list`).\n    pub name: &'static str,\n    \
-         /// Whether Keycloak marks the operation deprecated.\n    pub deprecated: bool,\n}\n\n",
+         /// Whether Keycloak marks the operation deprecated.\n    pub deprecated: bool,\n    \
+         /// The path parameters whose value may span several segments (`a/b`; the spec's\n    \
+         /// `pattern: .*`), by their name in `path`.\n    \
+         pub multi_segment: &'static [&'static str],\n}\n\n",
     );
     out.push_str("/// All operations, sorted by path, then method.\npub static OPERATIONS: &[OperationInfo] = &[\n");
     for r in rows.values() {

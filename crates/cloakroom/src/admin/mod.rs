@@ -84,7 +84,9 @@ mod chores;
 mod constructors;
 mod ergonomic;
 mod navigation;
+mod operation;
 mod pages;
 
 pub use ergonomic::{Ensured, merge_patch, optional};
+pub use operation::{OperationCall, find_operation};
 pub use pages::{DEFAULT_PAGE_SIZE, Pages, collect_all, pages};

@@ -15,6 +15,9 @@ pub struct OperationInfo {
     pub name: &'static str,
     /// Whether Keycloak marks the operation deprecated.
     pub deprecated: bool,
+    /// The path parameters whose value may span several segments (`a/b`; the spec's
+    /// `pattern: .*`), by their name in `path`.
+    pub multi_segment: &'static [&'static str],
 }
 
 /// All operations, sorted by path, then method.
@@ -25,6 +28,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -32,6 +36,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -39,6 +44,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -46,6 +52,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "create_or_update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -53,6 +60,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PATCH",
@@ -60,6 +68,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientsV2",
         name: "patch",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -67,6 +76,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realms",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -74,6 +84,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realms",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -81,6 +92,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -88,6 +100,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -95,6 +108,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -102,6 +116,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AdminEvents",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -109,6 +124,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AdminEvents",
         name: "clear",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -116,6 +132,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AttackDetection",
         name: "clear_all",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -123,6 +140,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AttackDetection",
         name: "user_status",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -130,6 +148,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AttackDetection",
         name: "clear_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -137,6 +156,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "authenticator_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -144,6 +164,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "client_authenticator_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -151,6 +172,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "create_config",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -158,6 +180,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "config_description",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -165,6 +188,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthenticatorConfig",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -172,6 +196,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthenticatorConfig",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -179,6 +204,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthenticatorConfig",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -186,6 +212,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "create_execution",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -193,6 +220,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -200,6 +228,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -207,6 +236,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "create_config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -214,6 +244,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "config",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -221,6 +252,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "lower_priority",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -228,6 +260,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthExecution",
         name: "raise_priority",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -235,6 +268,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlows",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -242,6 +276,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlows",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -249,6 +284,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlowByAlias",
         name: "copy",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -256,6 +292,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlowByAlias",
         name: "executions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -263,6 +300,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlowByAlias",
         name: "update_execution",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -270,6 +308,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlowByAlias",
         name: "add_execution",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -277,6 +316,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlowByAlias",
         name: "add_subflow",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -284,6 +324,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlow",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -291,6 +332,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlow",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -298,6 +340,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthFlow",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -305,6 +348,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "form_action_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -312,6 +356,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "form_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -319,6 +364,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "per_client_config_description",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -326,6 +372,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "register_required_action",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -333,6 +380,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredActions",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -340,6 +388,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -347,6 +396,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -354,6 +404,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -361,6 +412,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -368,6 +420,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "update_config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -375,6 +428,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "delete_config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -382,6 +436,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "config_description",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -389,6 +444,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "lower_priority",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -396,6 +452,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RequiredAction",
         name: "raise_priority",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -403,6 +460,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Authentication",
         name: "unregistered_required_actions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -410,6 +468,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "clear_crl_cache",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -417,6 +476,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "clear_keys_cache",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -424,6 +484,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "clear_realm_cache",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -431,6 +492,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "clear_user_cache",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -438,6 +500,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "convert_client_description",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -445,6 +508,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientPolicies",
         name: "policies",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -452,6 +516,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientPolicies",
         name: "update_policies",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -459,6 +524,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientPolicies",
         name: "profiles",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -466,6 +532,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientPolicies",
         name: "update_profiles",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -473,6 +540,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "client_registration_policy_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -480,6 +548,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScopes",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -487,6 +556,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScopes",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -494,6 +564,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -501,6 +572,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -508,6 +580,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -515,6 +588,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "add_protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -522,6 +596,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -529,6 +604,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "create_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -536,6 +612,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -543,6 +620,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "update_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -550,6 +628,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "delete_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -557,6 +636,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "protocol_mappers_by_protocol",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -564,6 +644,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -571,6 +652,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -578,6 +660,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -585,6 +668,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -592,6 +676,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -599,6 +684,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -606,6 +692,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -613,6 +700,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -620,6 +708,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -627,6 +716,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -634,6 +724,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientScope",
         name: "scope_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -641,6 +732,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "client_session_stats",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -648,6 +740,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplates",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -655,6 +748,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplates",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -662,6 +756,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -669,6 +764,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -676,6 +772,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -683,6 +780,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "add_protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -690,6 +788,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -697,6 +796,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "create_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -704,6 +804,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -711,6 +812,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "update_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -718,6 +820,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "delete_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -725,6 +828,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "protocol_mappers_by_protocol",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -732,6 +836,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -739,6 +844,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -746,6 +852,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -753,6 +860,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -760,6 +868,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -767,6 +876,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -774,6 +884,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -781,6 +892,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -788,6 +900,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -795,6 +908,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -802,6 +916,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientTemplate",
         name: "scope_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -809,6 +924,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "client_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -816,6 +932,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "update_client_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -823,6 +940,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Clients",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -830,6 +948,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Clients",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -837,6 +956,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientInitialAccess",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -844,6 +964,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientInitialAccess",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -851,6 +972,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientInitialAccess",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -858,6 +980,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -865,6 +988,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -872,6 +996,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -879,6 +1004,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ResourceServer",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -886,6 +1012,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ResourceServer",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -893,6 +1020,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ResourceServer",
         name: "import",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -900,6 +1028,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -907,6 +1036,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -914,6 +1044,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "evaluate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -921,6 +1052,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -928,6 +1060,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "create_resource",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -935,6 +1068,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "get_resource",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -942,6 +1076,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "update_resource",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -949,6 +1084,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "create_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -956,6 +1092,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "get_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -963,6 +1100,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "update_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -970,6 +1108,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPermissions",
         name: "search",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -977,6 +1116,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -984,6 +1124,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -991,6 +1132,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_aggregate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -998,6 +1140,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_aggregate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1005,6 +1148,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_aggregate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1012,6 +1156,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1019,6 +1164,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1026,6 +1172,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1033,6 +1180,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1040,6 +1188,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1047,6 +1196,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1054,6 +1204,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "evaluate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1061,6 +1212,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1068,6 +1220,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1075,6 +1228,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1082,6 +1236,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1089,6 +1244,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_regex",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1096,6 +1252,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_regex",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1103,6 +1260,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_regex",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1110,6 +1268,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_role",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1117,6 +1276,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_role",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1124,6 +1284,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_role",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1131,6 +1292,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "search",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1138,6 +1300,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_time",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1145,6 +1308,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_time",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1152,6 +1316,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_time",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1159,6 +1324,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "create_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1166,6 +1332,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1173,6 +1340,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1180,6 +1348,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1187,6 +1356,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1194,6 +1364,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1201,6 +1372,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "associated_policies",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1208,6 +1380,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "dependent_policies",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1215,6 +1388,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "resources",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1222,6 +1396,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzPolicies",
         name: "scopes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1229,6 +1404,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResources",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1236,6 +1412,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResources",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1243,6 +1420,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResources",
         name: "search",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1250,6 +1428,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1257,6 +1436,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1264,6 +1444,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1271,6 +1452,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "attributes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1278,6 +1460,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1285,6 +1468,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzResource",
         name: "scopes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1292,6 +1476,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScopes",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1299,6 +1484,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScopes",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1306,6 +1492,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScopes",
         name: "search",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1313,6 +1500,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScope",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1320,6 +1508,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScope",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1327,6 +1516,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScope",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1334,6 +1524,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScope",
         name: "permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1341,6 +1532,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AuthzScope",
         name: "resources",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1348,6 +1540,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ResourceServer",
         name: "settings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1355,6 +1548,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1362,6 +1556,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "download",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1369,6 +1564,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "generate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1376,6 +1572,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "generate_and_download",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1383,6 +1580,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "upload",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1390,6 +1588,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientCertificate",
         name: "upload_certificate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1397,6 +1596,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "client_secret",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1404,6 +1604,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "regenerate_client_secret",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1411,6 +1612,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "rotated_client_secret",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1418,6 +1620,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "delete_rotated_client_secret",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1425,6 +1628,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "default_client_scopes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1432,6 +1636,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "add_default_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1439,6 +1644,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "remove_default_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1446,6 +1652,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "generate_example_access_token",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1453,6 +1660,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "generate_example_id_token",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1460,6 +1668,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "generate_example_saml_response",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1467,6 +1676,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "generate_example_userinfo",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1474,6 +1684,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "evaluate_protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1481,6 +1692,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "evaluate_granted_scope_mappings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1488,6 +1700,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "evaluate_not_granted_scope_mappings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1495,6 +1708,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "installation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1502,6 +1716,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1509,6 +1724,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1516,6 +1732,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "register_node",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1523,6 +1740,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "unregister_node",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1530,6 +1748,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "offline_session_count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1537,6 +1756,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "offline_sessions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1544,6 +1764,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "optional_client_scopes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1551,6 +1772,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "add_optional_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1558,6 +1780,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "remove_optional_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1565,6 +1788,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "add_protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1572,6 +1796,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "protocol_mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1579,6 +1804,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "create_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1586,6 +1812,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1593,6 +1820,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "update_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1600,6 +1828,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "delete_protocol_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1607,6 +1836,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "protocol_mappers_by_protocol",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1614,6 +1844,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "push_revocation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1621,6 +1852,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "regenerate_registration_access_token",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1628,6 +1860,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRoles",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1635,6 +1868,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRoles",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1642,6 +1876,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1649,6 +1884,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1656,6 +1892,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1663,6 +1900,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1670,6 +1908,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "add_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1677,6 +1916,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "remove_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1684,6 +1924,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "composites_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1691,6 +1932,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "composites_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1698,6 +1940,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1705,6 +1948,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1712,6 +1956,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1719,6 +1964,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ClientRole",
         name: "users",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1726,6 +1972,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1733,6 +1980,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1740,6 +1988,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1747,6 +1996,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1754,6 +2004,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1761,6 +2012,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1768,6 +2020,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1775,6 +2028,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1782,6 +2036,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1789,6 +2044,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1796,6 +2052,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "scope_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1803,6 +2060,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "service_account_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1810,6 +2068,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "session_count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1817,6 +2076,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "test_nodes_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1824,6 +2084,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Client",
         name: "user_sessions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1831,6 +2092,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Components",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1838,6 +2100,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Components",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1845,6 +2108,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Component",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1852,6 +2116,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Component",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1859,6 +2124,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Component",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1866,6 +2132,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Component",
         name: "sub_component_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1873,6 +2140,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "credential_registrators",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1880,6 +2148,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmDefaultClientScopes",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1887,6 +2156,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmDefaultClientScopes",
         name: "add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1894,6 +2164,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmDefaultClientScopes",
         name: "remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1901,6 +2172,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "DefaultGroups",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1908,6 +2180,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "DefaultGroups",
         name: "add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1915,6 +2188,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "DefaultGroups",
         name: "remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1922,6 +2196,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmOptionalClientScopes",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1929,6 +2204,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmOptionalClientScopes",
         name: "add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1936,6 +2212,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RealmOptionalClientScopes",
         name: "remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1943,6 +2220,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Events",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -1950,6 +2228,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Events",
         name: "clear",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1957,6 +2236,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Events",
         name: "config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -1964,6 +2244,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Events",
         name: "update_config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1971,6 +2252,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "group_by_path",
         deprecated: false,
+        multi_segment: &["path"],
     },
     OperationInfo {
         method: "GET",
@@ -1978,6 +2260,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Groups",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -1985,6 +2268,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Groups",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1992,6 +2276,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Groups",
         name: "count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -1999,6 +2284,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2006,6 +2292,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2013,6 +2300,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2020,6 +2308,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "children",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2027,6 +2316,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "create_child",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2034,6 +2324,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2041,6 +2332,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2048,6 +2340,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "members",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2055,6 +2348,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2062,6 +2356,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2069,6 +2364,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2076,6 +2372,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2083,6 +2380,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2090,6 +2388,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2097,6 +2396,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2104,6 +2404,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2111,6 +2412,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2118,6 +2420,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2125,6 +2428,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Group",
         name: "role_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2132,6 +2436,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProviders",
         name: "import_config",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2139,6 +2444,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProviders",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2146,6 +2452,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProviders",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2153,6 +2460,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2160,6 +2468,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2167,6 +2476,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2174,6 +2484,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "export",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2181,6 +2492,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2188,6 +2500,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2195,6 +2508,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "mapper_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2202,6 +2516,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "mappers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2209,6 +2524,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "create_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2216,6 +2532,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2223,6 +2540,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "update_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2230,6 +2548,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "delete_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2237,6 +2556,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProvider",
         name: "reload_keys",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2244,6 +2564,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProviders",
         name: "provider_type",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2251,6 +2572,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "IdentityProviders",
         name: "upload_certificate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2258,6 +2580,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "keys",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2265,6 +2588,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "ldap_server_capabilities",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2272,6 +2596,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "locales",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2279,6 +2604,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "texts",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2286,6 +2612,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "import_texts",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2293,6 +2620,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "delete_locale",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2300,6 +2628,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "text",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2307,6 +2636,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "set_text",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2314,6 +2644,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Localization",
         name: "delete_text",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2321,6 +2652,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "logout_all",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2328,6 +2660,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organizations",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2335,6 +2668,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organizations",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2342,6 +2676,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organizations",
         name: "count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2349,6 +2684,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organizations",
         name: "member_organizations",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2356,6 +2692,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2363,6 +2700,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2370,6 +2708,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2377,6 +2716,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2384,6 +2724,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "create_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2391,6 +2732,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "group_by_path",
         deprecated: false,
+        multi_segment: &["path"],
     },
     OperationInfo {
         method: "GET",
@@ -2398,6 +2740,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2405,6 +2748,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2412,6 +2756,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2419,6 +2764,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "children",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2426,6 +2772,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "create_child",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2433,6 +2780,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "members",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2440,6 +2788,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "add_member",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2447,6 +2796,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "remove_member",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2454,6 +2804,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2461,6 +2812,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2468,6 +2820,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2475,6 +2828,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2482,6 +2836,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2489,6 +2844,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2496,6 +2852,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2503,6 +2860,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2510,6 +2868,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2517,6 +2876,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2524,6 +2884,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "OrganizationGroup",
         name: "role_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2531,6 +2892,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "identity_providers",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2538,6 +2900,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "add_identity_provider",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2545,6 +2908,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "identity_provider",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2552,6 +2916,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "remove_identity_provider",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2559,6 +2924,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "identity_provider_groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2566,6 +2932,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "invitations",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2573,6 +2940,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "invitation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2580,6 +2948,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "delete_invitation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2587,6 +2956,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "resend_invitation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2594,6 +2964,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "members",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2601,6 +2972,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "add_member",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2608,6 +2980,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "members_count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2615,6 +2988,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "invite_existing_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2622,6 +2996,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "invite_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2629,6 +3004,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "member",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2636,6 +3012,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "remove_member",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2643,6 +3020,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "member_groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2650,6 +3028,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Organization",
         name: "member_organizations",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2657,6 +3036,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "partial_export",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2664,6 +3044,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "partial_import",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2671,6 +3052,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "push_revocation",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2678,6 +3060,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Roles",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2685,6 +3068,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Roles",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2692,6 +3076,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2699,6 +3084,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2706,6 +3092,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2713,6 +3100,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2720,6 +3108,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "add_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2727,6 +3116,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "remove_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2734,6 +3124,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "composites_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2741,6 +3132,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "composites_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2748,6 +3140,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2755,6 +3148,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleById",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2762,6 +3156,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2769,6 +3164,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2776,6 +3172,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2783,6 +3180,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2790,6 +3188,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "add_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2797,6 +3196,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "remove_composites",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2804,6 +3204,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "composites_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2811,6 +3212,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "composites_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2818,6 +3220,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2825,6 +3228,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2832,6 +3236,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "update_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2839,6 +3244,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Role",
         name: "users",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -2846,6 +3252,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "delete_session",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2853,6 +3260,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "test_ldap_connection",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2860,6 +3268,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "test_smtp_connection",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2867,6 +3276,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "available_for_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2874,6 +3284,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "available_for_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2881,6 +3292,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "available_for_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2888,6 +3300,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "available_for_role",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2895,6 +3308,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "available_for_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2902,6 +3316,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "effective_of_client_scope",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2909,6 +3324,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "effective_of_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2916,6 +3332,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "effective_of_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2923,6 +3340,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "effective_of_role",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2930,6 +3348,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "RoleMappingsUi",
         name: "effective_of_user",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2937,6 +3356,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserStorage",
         name: "name",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2944,6 +3364,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserStorage",
         name: "remove_imported_users",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2951,6 +3372,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserStorage",
         name: "sync",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2958,6 +3380,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserStorage",
         name: "unlink_users",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2965,6 +3388,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserStorage",
         name: "sync_mapper",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2972,6 +3396,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Users",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -2979,6 +3404,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Users",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -2986,6 +3412,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "users_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -2993,6 +3420,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Realm",
         name: "update_users_management_permissions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3000,6 +3428,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Users",
         name: "count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3007,6 +3436,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserProfile",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3014,6 +3444,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserProfile",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3021,6 +3452,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "UserProfile",
         name: "metadata",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3028,6 +3460,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3035,6 +3468,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3042,6 +3476,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3049,6 +3484,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "configured_user_storage_credential_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3056,6 +3492,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "consents",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3063,6 +3500,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "revoke_consent",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3070,6 +3508,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "credentials",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3077,6 +3516,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "delete_credential",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3084,6 +3524,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "move_credential_after",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3091,6 +3532,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "move_credential_to_first",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3098,6 +3540,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "set_credential_label",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3105,6 +3548,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "disable_credential_types",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3112,6 +3556,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "execute_actions_email",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3119,6 +3564,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "federated_identities",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3126,6 +3572,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "add_federated_identity",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3133,6 +3580,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "remove_federated_identity",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3140,6 +3588,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "groups",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3147,6 +3596,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "groups_count",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3154,6 +3604,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "join_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3161,6 +3612,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "leave_group",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3168,6 +3620,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "impersonate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3175,6 +3628,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "logout",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3182,6 +3636,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "offline_sessions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3189,6 +3644,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "reset_password",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3196,6 +3652,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "reset_password_email",
         deprecated: true,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3203,6 +3660,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3210,6 +3668,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_client",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3217,6 +3676,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_client_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3224,6 +3684,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_client_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3231,6 +3692,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_client_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3238,6 +3700,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_client_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3245,6 +3708,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_realm",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3252,6 +3716,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_realm_add",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3259,6 +3724,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_realm_remove",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3266,6 +3732,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_realm_available",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3273,6 +3740,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "role_mappings_realm_composite",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3280,6 +3748,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "send_verify_email",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3287,6 +3756,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "sessions",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3294,6 +3764,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "User",
         name: "unmanaged_attributes",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3301,6 +3772,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflows",
         name: "list",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3308,6 +3780,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflows",
         name: "create",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3315,6 +3788,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflows",
         name: "migrate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3322,6 +3796,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflows",
         name: "scheduled",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3329,6 +3804,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflow",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "PUT",
@@ -3336,6 +3812,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflow",
         name: "update",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "DELETE",
@@ -3343,6 +3820,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflow",
         name: "delete",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3350,6 +3828,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflow",
         name: "activate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "POST",
@@ -3357,6 +3836,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "Workflow",
         name: "deactivate",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3364,6 +3844,7 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "ServerInfo",
         name: "get",
         deprecated: false,
+        multi_segment: &[],
     },
     OperationInfo {
         method: "GET",
@@ -3371,5 +3852,6 @@ pub static OPERATIONS: &[OperationInfo] = &[
         handle: "AdminConsole",
         name: "whoami",
         deprecated: false,
+        multi_segment: &[],
     },
 ];

@@ -10,6 +10,7 @@
 //! fresh UUID (so a file exported from a realm on the same server imports beside it); the
 //! users, and then everything the import left different, are applied as on an existing realm.
 
+use cloakroom::request::Method;
 use serde_json::Value;
 
 use super::doc::{check, fresh_ids, objects, rename_realm, sections};
@@ -160,14 +161,15 @@ async fn import(s: &Session, doc: &Value) -> CliResult {
     // Without a version Keycloak takes the file for an old one and migrates it (adding, for
     // instance, claims to protocol mappers): say it is this server's own.
     if body.get("keycloakVersion").is_none() {
-        let info: Value = s.kc.raw().get("/admin/serverinfo").send_json().await?;
-        if let Some(v) = info["systemInfo"]["version"].as_str() {
-            body["keycloakVersion"] = Value::String(v.to_owned());
+        let info = s.kc.server_info().get().send().await?;
+        if let Some(v) = info.system_info.and_then(|i| i.version) {
+            body["keycloakVersion"] = Value::String(v);
         }
     }
     fresh_ids(&mut body);
-    s.kc.raw()
-        .post("/admin/realms")
+    // The operation of `kc.realms().create`, with the document's own JSON as the body: a
+    // round trip through `RealmRepresentation` could reshape what Keycloak's importer reads.
+    s.kc.operation(Method::Post, "/admin/realms")
         .json(&body)
         .send()
         .await

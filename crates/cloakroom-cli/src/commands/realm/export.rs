@@ -56,11 +56,13 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     let total: Option<u64> = if a.no_users {
         None
     } else {
-        kc.raw()
-            .get(format!("{}/users/count", live.base))
-            .send_json()
+        kc.realm(&a.name)
+            .users()
+            .count()
+            .send()
             .await
             .ok()
+            .and_then(|n| u64::try_from(n).ok())
     };
 
     // The destination: a temporary file beside the target (renamed at the end), or stdout.
@@ -128,18 +130,19 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
             .ok()
             .and_then(|v| v.parse::<u64>().ok());
         let page_size = a.page_size.clamp(1, 1000);
-        let path = format!("{}/users", live.base);
+        let users = kc.realm(&a.name).users();
         let mut first = 0usize;
         loop {
-            let page: Value = kc
-                .raw()
-                .get(&path)
-                .query("first", first)
-                .query("max", page_size)
-                .query("briefRepresentation", "false")
-                .realm(&a.name)
-                .send_json()
-                .await?;
+            // The typed listing, read as JSON: the export writes what the server sent, field
+            // for field.
+            let page: Value = users
+                .list()
+                .first(i32::try_from(first).map_err(|_| CliError::other("too many users"))?)
+                .max(page_size as i32)
+                .brief_representation(false)
+                .send_response()
+                .await?
+                .json()?;
             let items = match page {
                 Value::Array(items) => items,
                 _ => return Err(CliError::server("expected a list of users")),

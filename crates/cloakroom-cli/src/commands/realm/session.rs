@@ -1,5 +1,6 @@
 //! One realm on one server: JSON reads and writes relative to the realm's admin base, and every
-//! page of a `first`/`max` listing.
+//! page of a `first`/`max` listing. Every path must be one of the library's catalogued Admin API
+//! operations (`Client::operation`); one that is not fails before anything is sent.
 
 use cloakroom::Client;
 use cloakroom::admin::{Pages, pages};
@@ -36,8 +37,7 @@ impl Session {
     pub async fn get(&self, path: &str) -> CliResult<Value> {
         Ok(self
             .kc
-            .raw()
-            .get(format!("{}{path}", self.base))
+            .operation(Method::Get, format!("{}{path}", self.base))
             .realm(&self.realm)
             .send_json()
             .await?)
@@ -52,8 +52,7 @@ impl Session {
     ) -> CliResult<Option<String>> {
         let mut call = self
             .kc
-            .raw()
-            .call(method, format!("{}{path}", self.base))
+            .operation(method, format!("{}{path}", self.base))
             .realm(&self.realm);
         if let Some(b) = body {
             call = call.json(b);
@@ -66,7 +65,7 @@ impl Session {
 
     /// Whether the realm exists.
     pub async fn exists(&self) -> CliResult<bool> {
-        match self.kc.raw().get(&self.base).send().await {
+        match self.kc.realm(&self.realm).get().send_response().await {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e.into()),
@@ -98,7 +97,7 @@ impl Session {
                 head.clone(),
             );
             async move {
-                let mut call = kc.raw().get(&full).realm(&realm);
+                let mut call = kc.operation(Method::Get, &full).realm(&realm);
                 call = call.query("first", first).query("max", max);
                 for (k, v) in &query {
                     call = call.query(k, v);

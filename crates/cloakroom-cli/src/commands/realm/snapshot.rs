@@ -6,7 +6,7 @@ use cloakroom::Client;
 use cloakroom::request::encode_segment;
 use serde_json::{Map, Value, json};
 
-use super::session::{Session, realm_base};
+use super::session::Session;
 use crate::exit::CliResult;
 
 /// Fields the server assigns or derives; never exported, never compared.
@@ -59,7 +59,6 @@ pub fn sort_by_key(items: &mut [Value], key: &str) {
 /// A live realm being read.
 pub struct Live<'a> {
     _kc: std::marker::PhantomData<&'a Client>,
-    pub base: String,
     pub include_secrets: bool,
     pub session: Session,
     /// Client uuid → clientId.
@@ -83,7 +82,6 @@ impl<'a> Live<'a> {
     pub fn new(kc: &'a Client, realm: &str, include_secrets: bool) -> Self {
         Live {
             _kc: std::marker::PhantomData,
-            base: realm_base(realm),
             include_secrets,
             session: Session::new(kc, realm),
             client_ids: BTreeMap::new(),
