@@ -548,3 +548,284 @@ fn client_secrets_apply_once_and_never_show() {
         "s3cret-value-2"
     );
 }
+
+/// The steps of a flow as `(level, what, requirement, priority)`.
+fn steps(env: &Env, realm: &str, alias: &str) -> Vec<(u64, String, String, i64)> {
+    get(
+        env,
+        realm,
+        &format!("/authentication/flows/{alias}/executions"),
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|e| {
+        let what = if e["authenticationFlow"] == true {
+            format!("flow:{}", e["displayName"].as_str().unwrap())
+        } else {
+            e["providerId"].as_str().unwrap().to_owned()
+        };
+        (
+            e["level"].as_u64().unwrap(),
+            what,
+            e["requirement"].as_str().unwrap().to_owned(),
+            e["priority"].as_i64().unwrap(),
+        )
+    })
+    .collect()
+}
+
+fn flow_id(env: &Env, realm: &str, alias: &str) -> Value {
+    get(env, realm, "/authentication/flows")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["alias"] == alias)
+        .unwrap()["id"]
+        .clone()
+}
+
+#[test]
+fn a_custom_flows_steps_are_added_removed_and_reordered_in_place() {
+    let env = Env::new();
+    let r = env.realm("flowshape");
+    let flow = |steps: Value, sub: Value| {
+        json!({"realm": r.name, "authenticationFlows": [
+            {"alias": "shaped", "providerId": "basic-flow", "topLevel": true, "builtIn": false,
+             "description": "shaped by apply", "authenticationExecutions": steps},
+            {"alias": "shaped forms", "providerId": "basic-flow", "topLevel": false,
+             "builtIn": false, "authenticationExecutions": sub}],
+         "authenticatorConfig": [{"alias": "otp note", "config": {"note": "x"}}]})
+    };
+    let v1 = flow(
+        json!([
+            {"authenticator": "auth-cookie", "requirement": "ALTERNATIVE", "priority": 10},
+            {"authenticator": "auth-spnego", "requirement": "DISABLED", "priority": 20},
+            {"authenticatorFlow": true, "flowAlias": "shaped forms",
+             "requirement": "ALTERNATIVE", "priority": 30}]),
+        json!([{"authenticator": "auth-username-password-form", "requirement": "REQUIRED",
+                "priority": 10}]),
+    );
+    apply_then_nothing_to_do(&env, &r.name, &v1, &[]);
+    let id = flow_id(&env, &r.name, "shaped");
+    assert_eq!(
+        steps(&env, &r.name, "shaped"),
+        [
+            (0, "auth-cookie".into(), "ALTERNATIVE".into(), 10),
+            (0, "auth-spnego".into(), "DISABLED".into(), 20),
+            (0, "flow:shaped forms".into(), "ALTERNATIVE".into(), 30),
+            (
+                1,
+                "auth-username-password-form".into(),
+                "REQUIRED".into(),
+                10
+            ),
+        ]
+    );
+    // Kerberos goes, the sub-flow moves first, cookie becomes required, the sub-flow gains an
+    // OTP step with a config.
+    let v2 = flow(
+        json!([
+            {"authenticatorFlow": true, "flowAlias": "shaped forms",
+             "requirement": "ALTERNATIVE", "priority": 5},
+            {"authenticator": "auth-cookie", "requirement": "REQUIRED", "priority": 10}]),
+        json!([
+            {"authenticator": "auth-username-password-form", "requirement": "REQUIRED",
+             "priority": 10},
+            {"authenticator": "auth-otp-form", "requirement": "REQUIRED", "priority": 20,
+             "authenticatorConfig": "otp note"}]),
+    );
+    let first = apply_then_nothing_to_do(&env, &r.name, &v2, &[]);
+    let text = first.to_string();
+    assert!(text.contains("remove auth-spnego"), "{first:#}");
+    assert!(
+        text.contains("add shaped forms > auth-otp-form"),
+        "{first:#}"
+    );
+    assert_eq!(
+        steps(&env, &r.name, "shaped"),
+        [
+            (0, "flow:shaped forms".into(), "ALTERNATIVE".into(), 5),
+            (
+                1,
+                "auth-username-password-form".into(),
+                "REQUIRED".into(),
+                10
+            ),
+            (1, "auth-otp-form".into(), "REQUIRED".into(), 20),
+            (0, "auth-cookie".into(), "REQUIRED".into(), 10),
+        ]
+    );
+    assert_eq!(flow_id(&env, &r.name, "shaped"), id, "changed in place");
+    let otp = get(&env, &r.name, "/authentication/flows/shaped/executions")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["providerId"] == "auth-otp-form")
+        .cloned()
+        .unwrap();
+    let cfg = get(
+        &env,
+        &r.name,
+        &format!(
+            "/authentication/config/{}",
+            otp["authenticationConfig"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(cfg["alias"], "otp note");
+}
+
+#[test]
+fn steps_of_a_built_in_flow_are_not_added_or_removed_and_that_is_said() {
+    let env = Env::new();
+    let r = env.realm("builtinflow");
+    let file = env.dir.path().join("builtin-export.json");
+    env.ok(&[
+        "realm",
+        "export",
+        &r.name,
+        "--no-users",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let flows = doc["authenticationFlows"].as_array_mut().unwrap();
+    let browser = flows.iter_mut().find(|f| f["alias"] == "browser").unwrap();
+    let ex = browser["authenticationExecutions"].as_array_mut().unwrap();
+    ex.retain(|e| e["authenticator"] != "auth-spnego");
+    let before = steps(&env, &r.name, "browser");
+    let f = write(&env, "builtin.json", &doc);
+    let out = env
+        .admin()
+        .args(["--output", "json", "realm", "apply", &f])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a change Keycloak refuses fails the run"
+    );
+    let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        sum.to_string()
+            .contains("Keycloak does not allow adding or removing steps of a built-in flow: remove auth-spnego"),
+        "{sum:#}"
+    );
+    assert_eq!(steps(&env, &r.name, "browser"), before, "nothing removed");
+}
+
+/// (kid, certificate) of each of the realm's keys, sorted.
+fn keys(env: &Env, realm: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = get(env, realm, "/keys")["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kid"].as_str().unwrap_or("").to_owned(),
+                k["certificate"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Keycloak's own export carries its keys' material (the Admin API never shows private keys, so
+/// `realm export` cannot): applied to an existing realm, the document's keys replace the
+/// generated ones.
+#[test]
+fn key_material_of_a_keycloak_export_replaces_the_generated_keys_of_an_existing_realm() {
+    let env = Env::new();
+    let r = env.realm("keydst");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/realms/keycloak-made/kcmade-kc-export.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    // Only the realm's keys.
+    let key_providers = doc["components"]["org.keycloak.keys.KeyProvider"].clone();
+    let doc = json!({"realm": r.name,
+        "components": {"org.keycloak.keys.KeyProvider": key_providers}});
+    let first = apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert!(first.to_string().contains("key material"), "{first:#}");
+    let live = keys(&env, &r.name);
+    for p in key_providers.as_array().unwrap() {
+        let cfg = &p["config"];
+        if let Some(cert) = cfg["certificate"][0].as_str() {
+            assert!(
+                live.iter().any(|(_, c)| c == cert),
+                "{} certificate",
+                p["name"]
+            );
+        } else if let Some(kid) = cfg["kid"][0].as_str() {
+            assert!(live.iter().any(|(k, _)| k == kid), "{} kid", p["name"]);
+        }
+    }
+}
+
+#[test]
+fn the_user_profile_is_written_and_undeclared_attributes_are_reported() {
+    let env = Env::new();
+    let r = env.realm("profile");
+    let profile = json!({"attributes": [
+        {"name": "username", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
+        {"name": "email", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
+        {"name": "dept", "displayName": "Department",
+         "permissions": {"view": ["admin"], "edit": ["admin"]}}]});
+    let doc = json!({"realm": r.name,
+        "components": {"org.keycloak.userprofile.UserProfileProvider": [
+            {"providerId": "declarative-user-profile",
+             "config": {"kc.user.profile.config": [profile.to_string()]}}]},
+        "users": [{"username": "pat", "enabled": true, "email": "pat@example.test",
+                   "attributes": {"dept": ["ops"], "badge": ["B-1"]}}]});
+    let f = write(&env, "profile.json", &doc);
+    let out = env
+        .admin()
+        .args(["--output", "json", "realm", "apply", &f])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an attribute Keycloak drops fails the run"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("attributes badge"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let names: Vec<String> = get(&env, &r.name, "/users/profile")["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["username", "email", "dept"]);
+    let u = &get(&env, &r.name, "/users?username=pat&exact=true")[0];
+    assert_eq!(u["attributes"]["dept"], json!(["ops"]));
+    assert!(u["attributes"].get("badge").is_none());
+    apply_then_nothing_to_do(&env, &r.name, &doc, &["--allow-unsupported"]);
+}
+
+#[test]
+fn a_federated_identity_of_an_existing_user_is_linked() {
+    let env = Env::new();
+    let r = env.realm("fedid");
+    let base = json!({"realm": r.name,
+        "identityProviders": [{"alias": "up", "providerId": "oidc", "enabled": true,
+            "config": {"clientId": "c", "clientSecret": "s", "clientAuthMethod": "client_secret_post",
+                       "authorizationUrl": "https://up.example.test/auth",
+                       "tokenUrl": "https://up.example.test/token"}}],
+        "users": [{"username": "lee", "enabled": true}]});
+    apply_then_nothing_to_do(&env, &r.name, &base, &[]);
+    let mut doc = base.clone();
+    doc["users"][0]["federatedIdentities"] =
+        json!([{"identityProvider": "up", "userId": "u-42", "userName": "lee"}]);
+    let first = apply_then_nothing_to_do(&env, &r.name, &doc, &[]);
+    assert!(first.to_string().contains("link up"), "{first:#}");
+    let id = get(&env, &r.name, "/users?username=lee&exact=true")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let links = get(&env, &r.name, &format!("/users/{id}/federated-identity"));
+    assert_eq!(links[0]["userId"], "u-42");
+}

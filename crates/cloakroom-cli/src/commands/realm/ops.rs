@@ -93,6 +93,11 @@ pub async fn run(s: &Session, ids: &mut Ids, op: &Op) -> CliResult {
             flows,
             configs,
         } => super::flow_write::create(s, alias, flows, configs).await?,
+        Op::ReshapeFlow {
+            alias,
+            flows,
+            configs,
+        } => super::flow_write::reshape(s, alias, flows, configs).await?,
         Op::Authz { client, want } => authz(s, ids, client, want).await?,
         Op::Component { parent, body } => component(s, parent.as_ref(), body).await?,
         Op::ReplaceComponent { body } => replace_component(s, body).await?,

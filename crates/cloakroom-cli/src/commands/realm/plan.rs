@@ -127,6 +127,12 @@ pub enum Op {
         flows: Value,
         configs: Value,
     },
+    /// Changes an existing flow in place to the document's (steps removed, added, settled).
+    ReshapeFlow {
+        alias: String,
+        flows: Value,
+        configs: Value,
+    },
     /// Creates or updates (by provider type and name under its parent) a component; the parent
     /// is the realm, or the realm's component of (provider type, name).
     Component {

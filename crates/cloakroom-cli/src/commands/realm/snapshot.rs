@@ -560,6 +560,11 @@ pub fn normalize_authz(s: &mut Value) {
                     m.remove("_id");
                     m.remove("id");
                     if let Some(Value::Array(sc)) = m.get_mut("scopes") {
+                        for x in sc.iter_mut() {
+                            if let Value::Object(o) = x {
+                                o.remove("id");
+                            }
+                        }
                         sort_by_key(sc, "name");
                     }
                     if let Some(Value::Object(cfg)) = m.get_mut("config") {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::super::doc::same;
+use super::super::doc::changed_fields;
 use super::super::plan::{Action, Change, Op};
 use super::super::snapshot::{Live, normalize_authz};
 use super::{Cx, Keyed, Kind};
@@ -45,14 +45,15 @@ impl Kind for Authz {
             let mut want = want.clone();
             normalize_authz(&mut want);
             let have = live.get(cid).cloned().unwrap_or(Value::Null);
-            if same(&want, &have) {
-                continue;
-            }
+            let top = changed_fields(&want, &have, "", &["resources", "scopes", "policies"]);
             let mut fields: Vec<String> = ["resources", "scopes", "policies"]
                 .iter()
-                .filter(|k| !same(&want[**k], &have[**k]))
+                .filter(|k| section_differs(&want[**k], &have[**k]))
                 .map(|k| format!("authorizationSettings.{k}"))
                 .collect();
+            if top.is_empty() && fields.is_empty() && have.is_object() {
+                continue;
+            }
             if fields.is_empty() {
                 fields.push("authorizationSettings".to_owned());
             }
@@ -66,5 +67,49 @@ impl Kind for Authz {
             );
         }
         Ok(out)
+    }
+}
+
+/// Whether a section (resources, scopes or policies) differs: the same names, and each item
+/// as the document states it (the server adds an owner, empty attributes, scope ids…).
+fn section_differs(want: &Value, have: &Value) -> bool {
+    let (w, h) = (
+        want.as_array().cloned().unwrap_or_default(),
+        have.as_array().cloned().unwrap_or_default(),
+    );
+    let names = |v: &[Value]| -> Vec<String> {
+        let mut n: Vec<String> = v
+            .iter()
+            .filter_map(|x| x["name"].as_str().map(str::to_owned))
+            .collect();
+        n.sort();
+        n
+    };
+    if names(&w) != names(&h) {
+        return true;
+    }
+    w.iter().any(|x| {
+        let Some(y) = h.iter().find(|y| y["name"] == x["name"]) else {
+            return true;
+        };
+        !changed_fields(x, y, "", &[]).is_empty()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn server_additions_are_no_difference_but_a_changed_or_missing_item_is() {
+        let want = json!([{"name": "Doc", "uris": ["/d/*"], "scopes": [{"name": "read"}]}]);
+        let have = json!([{"name": "Doc", "uris": ["/d/*"], "owner": {"name": "api"},
+            "attributes": {}, "scopes": [{"name": "read"}]}]);
+        assert!(!section_differs(&want, &have));
+        let moved = json!([{"name": "Doc", "uris": ["/e/*"], "scopes": [{"name": "read"}]}]);
+        assert!(section_differs(&want, &moved));
+        assert!(section_differs(&want, &json!([])));
     }
 }

@@ -77,6 +77,10 @@ impl Kind for Components {
             let (Some(ty), true) = (c["providerType"].as_str(), c["name"].is_string()) else {
                 continue;
             };
+            if ty == USER_PROFILE {
+                // Read above, as the profile.
+                continue;
+            }
             let k = key(ty, c);
             let mut c = c.clone();
             let subs: Vec<Value> = all
@@ -179,20 +183,37 @@ fn user_profile(d: &Value, l: Option<&Value>) -> Change {
         ]);
     };
     let have = l.map(|l| &l["(profile)"]).unwrap_or(&Value::Null);
-    // The keys the document states, compared as the server answers them.
-    let fields: Vec<String> = changed_fields(&want, have, "", &[])
-        .into_iter()
-        .map(|f| match f.as_str() {
-            "attributes" => format!("attributes: {}", profile_names(want.get("attributes"))),
-            _ => f,
-        })
-        .collect();
+    // The keys the document states, compared as the server answers them; attributes (and
+    // groups) by name, in order, each on the keys the document states (the server adds
+    // defaults such as `multivalued: false`).
+    let mut fields = changed_fields(&want, have, "", &["attributes", "groups"]);
+    for k in ["attributes", "groups"] {
+        if want.get(k).is_some() && named_items_differ(&want[k], &have[k]) {
+            fields.push(match k {
+                "attributes" => format!("attributes: {}", profile_names(want.get(k))),
+                _ => k.to_owned(),
+            });
+        }
+    }
     if fields.is_empty() {
         return Change::new(Components::NAME, USER_PROFILE, Action::Unchanged);
     }
     Change::new(Components::NAME, USER_PROFILE, Action::Update)
         .fields(fields)
         .op(Op::send(Verb::Put, Path::lit("/users/profile"), Some(want)))
+}
+
+/// Whether two lists of named objects differ: other names or order, or an item of `want` with
+/// a stated key whose value is not `have`'s.
+fn named_items_differ(want: &Value, have: &Value) -> bool {
+    let (w, h) = (
+        want.as_array().cloned().unwrap_or_default(),
+        have.as_array().cloned().unwrap_or_default(),
+    );
+    w.len() != h.len()
+        || w.iter()
+            .zip(&h)
+            .any(|(x, y)| x["name"] != y["name"] || !changed_fields(x, y, "", &[]).is_empty())
 }
 
 /// The attribute names of a user profile, for a plan line.

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::super::doc::changed_fields;
+use super::super::doc::{changed_fields, without};
 use super::super::plan::{Action, Change, Op};
 use super::super::snapshot::Live;
 use super::{Cx, Keyed, Kind, keyed};
@@ -39,63 +39,46 @@ impl Kind for Flows {
                     configs: Value::Object(configs.clone()),
                 }),
                 Some(l) => {
-                    let mut fields = changed_fields(d, l, "", &[]);
-                    // The flow's sub-flows are part of it.
-                    for sub in sub_flows(all, d) {
-                        if let (Some(ds), Some(ls)) = (all.get(&sub), live.get(&sub)) {
-                            fields.extend(
-                                changed_fields(ds, ls, "", &[])
-                                    .into_iter()
-                                    .map(|f| format!("{sub}.{f}")),
-                            );
-                        }
+                    let (fields, refused) = super::flow_update::plan(
+                        r,
+                        alias,
+                        &Value::Object(flows.clone()),
+                        &cx.desired["authenticatorConfig"],
+                        l["builtIn"] == true,
+                    )
+                    .await;
+                    // The flow's own description and type.
+                    let mut own = changed_fields(
+                        &without(d, &["authenticationExecutions", "builtIn", "topLevel"]),
+                        l,
+                        "",
+                        &[],
+                    );
+                    own.extend(fields);
+                    let mut c = if own.is_empty() {
+                        Change::new(Self::NAME, alias, Action::Unchanged)
+                    } else {
+                        Change::new(Self::NAME, alias, Action::Update)
+                            .fields(own)
+                            .op(Op::ReshapeFlow {
+                                alias: alias.clone(),
+                                flows: Value::Object(flows.clone()),
+                                configs: Value::Object(configs.clone()),
+                            })
+                    };
+                    if !refused.is_empty() {
+                        c = c.unsupported(vec![format!(
+                            "Keycloak does not allow adding or removing steps of a built-in \
+                             flow: {}",
+                            refused.join(", ")
+                        )]);
                     }
-                    let in_place =
-                        super::flow_update::plan(r, alias, all, &cx.desired["authenticatorConfig"])
-                            .await;
-                    match in_place {
-                        Some((f, ops)) if !f.is_empty() => {
-                            let mut c = Change::new(Self::NAME, alias, Action::Update).fields(f);
-                            c.ops = ops;
-                            c
-                        }
-                        Some(_) if fields.iter().all(|f| is_execution_field(f)) => {
-                            Change::new(Self::NAME, alias, Action::Unchanged)
-                        }
-                        _ if fields.is_empty() => Change::new(Self::NAME, alias, Action::Unchanged),
-                        _ => Change::new(Self::NAME, alias, Action::Unchanged).unsupported(vec![
-                            format!(
-                                "flow exists and differs ({}); changing an existing flow is not \
-                             supported: delete it to have it re-created",
-                                fields.join(", ")
-                            ),
-                        ]),
-                    }
+                    c
                 }
             });
         }
         Ok(out)
     }
-}
-
-/// Aliases of the sub-flows below a flow, recursively.
-fn sub_flows(all: &Keyed, flow: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in flow["authenticationExecutions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-    {
-        if let (true, Some(a)) = (e["authenticatorFlow"] == true, e["flowAlias"].as_str()) {
-            if !out.iter().any(|x| x == a) {
-                out.push(a.to_owned());
-                if let Some(sub) = all.get(a) {
-                    out.extend(sub_flows(all, sub));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Whether a flow the list does not show exists all the same.
@@ -105,9 +88,4 @@ async fn hidden(r: &Live<'_>, alias: &str) -> bool {
         cloakroom::request::encode_segment(alias)
     );
     r.session.get(&p).await.is_ok()
-}
-
-/// A difference inside a flow's executions (made right in place when the structure matches).
-fn is_execution_field(f: &str) -> bool {
-    f.contains("authenticationExecutions")
 }
