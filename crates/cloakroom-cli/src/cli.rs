@@ -448,8 +448,16 @@ pub struct ExportArgs {
 
 #[derive(Args, Debug, Default)]
 pub struct ApplyArgs {
-    /// The realm file (JSON or YAML), e.g. from `realm export` or Keycloak's own export.
-    pub file: PathBuf,
+    /// The realm file (JSON or YAML), e.g. from `realm export` or Keycloak's own export. Several
+    /// files, or directories of `*.json`/`*.yaml`/`*.yml` files (read in name order), are
+    /// merged into one document: lists concatenated, objects merged, later values win.
+    #[arg(required = true, num_args = 1..)]
+    pub file: Vec<PathBuf>,
+    /// Put the environment variable or the file's text in place of `${env:NAME}` and
+    /// `${file:PATH}` in string values (PATH relative to the document's directory; `$${` is a
+    /// literal `${`). The values are masked in everything apply prints.
+    #[arg(long)]
+    pub substitute: bool,
     /// Print what would change, change nothing.
     #[arg(long)]
     pub plan: bool,

@@ -183,7 +183,7 @@ async fn init(ctx: &Ctx, a: DevInitArgs) -> CliResult {
         return super::realm::run(
             ctx,
             crate::cli::RealmCmd::Apply(crate::cli::ApplyArgs {
-                file: f,
+                file: vec![f],
                 plan: false,
                 continue_on_error: false,
                 into: None,

@@ -829,3 +829,69 @@ fn a_federated_identity_of_an_existing_user_is_linked() {
     let links = get(&env, &r.name, &format!("/users/{id}/federated-identity"));
     assert_eq!(links[0]["userId"], "u-42");
 }
+
+#[test]
+fn a_directory_of_files_is_one_document_and_substituted_values_never_show() {
+    let env = Env::new();
+    let r = env.realm("srcdir");
+    let dir = env.dir.path().join("realm.d");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("10-realm.json"),
+        json!({"realm": r.name, "displayName": "Team ${env:CLOAKROOM_TEST_TEAM}",
+               "clients": [{"clientId": "svc", "secret": "${file:svc.secret}",
+                            "serviceAccountsEnabled": true, "publicClient": false}]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("20-users.yaml"),
+        format!(
+            "realm: {}\nusers:\n  - username: dana\n    enabled: true\n",
+            r.name
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("svc.secret"), "svc-secret-from-a-file\n").unwrap();
+    let d = dir.to_str().unwrap();
+    // Without --substitute the placeholders are text; with it and no variable, a typed error.
+    env.admin()
+        .args(["realm", "apply", d, "--substitute", "--plan"])
+        .env_remove("CLOAKROOM_TEST_TEAM")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "displayName: environment variable `CLOAKROOM_TEST_TEAM`",
+        ));
+    let plan = env
+        .admin()
+        .args(["realm", "apply", d, "--substitute", "--plan"])
+        .env("CLOAKROOM_TEST_TEAM", "Falcon-Blue")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&plan.stdout).to_string() + &String::from_utf8_lossy(&plan.stderr);
+    assert!(plan.status.success(), "{text}");
+    assert!(text.contains("users/dana"), "both files are read: {text}");
+    assert!(
+        !text.contains("Falcon-Blue") && !text.contains("svc-secret-from-a-file"),
+        "{text}"
+    );
+    env.admin()
+        .args(["realm", "apply", d, "--substitute"])
+        .env("CLOAKROOM_TEST_TEAM", "Falcon-Blue")
+        .assert()
+        .success();
+    assert_eq!(get(&env, &r.name, "")["displayName"], "Team Falcon-Blue");
+    let svc = &get(&env, &r.name, "/clients?clientId=svc")[0];
+    let secret = get(
+        &env,
+        &r.name,
+        &format!("/clients/{}/client-secret", svc["id"].as_str().unwrap()),
+    );
+    assert_eq!(secret["value"], "svc-secret-from-a-file");
+    assert_eq!(
+        get(&env, &r.name, "/users?username=dana&exact=true")[0]["username"],
+        "dana"
+    );
+}

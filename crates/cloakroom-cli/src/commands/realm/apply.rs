@@ -18,19 +18,36 @@ use super::execute::{Options, Run, summary};
 use super::kinds::Cx;
 use super::session::Session;
 use super::snapshot::{clean_flow, strip};
+use super::source::{self, Redact};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::commands::Ctx;
 use crate::exit::{CliError, CliResult};
 
-/// Reads, checks and renames the document: every object must be keyable.
-fn load(a: &ApplyArgs) -> CliResult<(Value, String)> {
-    let path = a.file.to_string_lossy().into_owned();
-    let mut doc = crate::commands::read_document(&path)?;
-    if !doc.is_object() {
-        return Err(CliError::usage(format!(
-            "{path} is not a realm document (expected an object)"
-        )));
+/// Reads (and merges) the files, substitutes when asked, checks and renames the document: every
+/// object must be keyable. Also returns the masking of substituted values.
+fn load(a: &ApplyArgs) -> CliResult<(Value, String, Redact)> {
+    let files = source::files(&a.file)?;
+    let path = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut doc = Value::Object(Default::default());
+    for f in &files {
+        let name = f.to_string_lossy();
+        let next = crate::commands::read_document(&name)?;
+        source::merge(&mut doc, next, &name)?;
     }
+    let redact = if a.substitute {
+        let base = a.file[0]
+            .parent()
+            .filter(|_| !a.file[0].is_dir())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| a.file[0].clone());
+        Redact::new(source::substitute(&mut doc, &base)?)
+    } else {
+        Redact::new(Vec::new())
+    };
     let source = doc["realm"]
         .as_str()
         .ok_or_else(|| CliError::usage(format!("{path}: `realm` must be a string")))?
@@ -50,7 +67,7 @@ fn load(a: &ApplyArgs) -> CliResult<(Value, String)> {
     if target != source {
         doc = rename_realm(&doc, &source, &target)?;
     }
-    Ok((doc, target))
+    Ok((doc, target, redact))
 }
 
 /// The document's sections with server-assigned fields removed from every object.
@@ -72,7 +89,14 @@ fn desired(doc: &Value) -> super::doc::Sections {
 }
 
 pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
-    let (doc, target) = load(&a)?;
+    let (doc, target, redact) = load(&a)?;
+    apply(ctx, &a, &doc, &target, &redact)
+        .await
+        .map_err(|e| redact.error(e))
+}
+
+async fn apply(ctx: &Ctx, a: &ApplyArgs, doc: &Value, target: &str, redact: &Redact) -> CliResult {
+    let (doc, target) = (doc.clone(), target.to_owned());
     super::prune::check_kinds(&a.prune)?;
     let want = desired(&doc);
     let (kc, _) = ctx.admin().await?;
@@ -92,7 +116,7 @@ pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
     let deletes = match run.plan_deletes(&cx, &a.prune, a.max_deletes).await {
         Ok(d) => d,
         Err(e) => {
-            report(ctx, &run, &summary(&run, &[]))?;
+            report(ctx, &run, &summary(&run, &[]), redact)?;
             return Err(e);
         }
     };
@@ -114,7 +138,7 @@ pub async fn run(ctx: &Ctx, a: ApplyArgs) -> CliResult {
         );
     }
     let sum = summary(&run, &objs);
-    report(ctx, &run, &sum)?;
+    report(ctx, &run, &sum, redact)?;
     if let Some(e) = run.stop {
         return Err(e);
     }
@@ -182,16 +206,18 @@ async fn import(s: &Session, doc: &Value) -> CliResult {
     Ok(())
 }
 
-fn report(ctx: &Ctx, run: &Run, sum: &Value) -> CliResult {
+fn report(ctx: &Ctx, run: &Run, sum: &Value, redact: &Redact) -> CliResult {
     if ctx.out.explicit && matches!(ctx.out.format, OutputFormat::Json | OutputFormat::Yaml) {
-        return ctx.out.print(sum, &[]);
+        let mut sum = sum.clone();
+        redact.json(&mut sum);
+        return ctx.out.print(&sum, &[]);
     }
     if ctx.out.quiet && !run.opts.plan {
         return Ok(());
     }
     for c in run.merged() {
         for l in c.lines() {
-            crate::output::line(l)?;
+            crate::output::line(redact.text(&l))?;
         }
     }
     let verb = if run.opts.plan { "would" } else { "did" };

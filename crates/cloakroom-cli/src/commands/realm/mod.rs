@@ -21,6 +21,7 @@ mod prune;
 mod resolve;
 mod session;
 mod snapshot;
+mod source;
 
 use super::Ctx;
 use crate::cli::RealmCmd;
