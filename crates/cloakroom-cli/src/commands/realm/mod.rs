@@ -21,6 +21,7 @@ mod prune;
 mod resolve;
 mod session;
 mod snapshot;
+mod snapshot_links;
 mod source;
 
 use super::Ctx;

@@ -124,7 +124,18 @@ impl<'a> Live<'a> {
             "clientScopes".into(),
             Value::Array(self.client_scopes().await?),
         );
+        let (scope_mappings, client_scope_mappings) = self.scope_mappings(&clients).await?;
         doc.insert("clients".into(), Value::Array(self.clients(clients).await?));
+        doc.insert("scopeMappings".into(), scope_mappings);
+        doc.insert("clientScopeMappings".into(), client_scope_mappings);
+        let (dd, dop) = self.default_client_scopes().await?;
+        doc.insert("defaultDefaultClientScopes".into(), dd);
+        doc.insert("defaultOptionalClientScopes".into(), dop);
+        doc.insert(
+            "requiredActions".into(),
+            Value::Array(self.required_actions().await?),
+        );
+        doc.insert("components".into(), self.components().await?);
         let (idps, mappers) = self.identity_providers().await?;
         doc.insert("identityProviders".into(), Value::Array(idps));
         doc.insert("identityProviderMappers".into(), Value::Array(mappers));
