@@ -85,6 +85,42 @@ fn every_object_is_accounted_for_and_unsupported_keys_fail_unless_allowed() {
         "{sum:#}"
     );
     assert_eq!((n("created"), n("unsupported")), (2, 1), "{sum:#}");
+    // The documented shape (docs/realm-apply.md): schema name, counts, actions with known keys.
+    assert_eq!(sum["schema"], "cloakroom.realm-apply/1");
+    let top: std::collections::BTreeSet<&str> = sum
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "actions",
+            "created",
+            "deleted",
+            "failed",
+            "notAttempted",
+            "objects",
+            "plan",
+            "realm",
+            "schema",
+            "unchanged",
+            "unsupported",
+            "updated"
+        ]
+        .into_iter()
+        .collect()
+    );
+    for a in sum["actions"].as_array().unwrap() {
+        for k in a.as_object().unwrap().keys() {
+            assert!(
+                ["section", "key", "action", "fields", "unsupported", "error"]
+                    .contains(&k.as_str()),
+                "undocumented action key {k}: {a:#}"
+            );
+        }
+    }
     let again = apply(&env, &f, &r.name, &["--allow-unsupported"]);
     assert_eq!((cuf(&again).0, cuf(&again).1), (0, 0), "{again:#}");
     assert_eq!(get(&env, &r.name, "")["displayName"], "Accounted");

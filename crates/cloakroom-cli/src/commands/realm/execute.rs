@@ -270,6 +270,10 @@ async fn run_ops(s: &Session, ids: &mut Ids, c: &mut Change) -> Option<CliError>
 
 /// The summary document: counts of the document's objects by outcome (they add up to
 /// `objects`), and every object that is not unchanged.
+/// Names the shape of the summary below (`realm apply [--plan] -o json`); documented in
+/// `docs/realm-apply.md`. A change that removes or renames a key gets a new number.
+pub const SCHEMA: &str = "cloakroom.realm-apply/1";
+
 pub fn summary(run: &Run, objects: &[(String, String)]) -> Value {
     let merged = run.merged();
     let by: BTreeMap<(String, String), &Change> = merged
@@ -306,6 +310,7 @@ pub fn summary(run: &Run, objects: &[(String, String)]) -> Value {
         .map(Change::to_json)
         .collect();
     serde_json::json!({
+        "schema": SCHEMA,
         "realm": run.s.realm,
         "plan": run.opts.plan,
         "objects": objects.len(),
