@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::super::doc::changed_fields;
+use super::super::doc::{changed_fields, same};
 use super::super::plan::{Action, Change, Op, Path, Verb};
 use super::super::snapshot::Live;
 use super::{Cx, Keyed, Kind};
@@ -183,12 +183,12 @@ fn user_profile(d: &Value, l: Option<&Value>) -> Change {
         ]);
     };
     let have = l.map(|l| &l["(profile)"]).unwrap_or(&Value::Null);
-    // The keys the document states, compared as the server answers them; attributes (and
-    // groups) by name, in order, each on the keys the document states (the server adds
-    // defaults such as `multivalued: false`).
-    let mut fields = changed_fields(&want, have, "", &["attributes", "groups"]);
-    for k in ["attributes", "groups"] {
-        if want.get(k).is_some() && named_items_differ(&want[k], &have[k]) {
+    // The whole profile is the document's; compared with what Keycloak stores for it, which
+    // adds `multivalued: false` to each attribute and `groups: []`.
+    let (w, h) = (profile_normal(&want), profile_normal(have));
+    let mut fields = Vec::new();
+    for k in ["attributes", "groups", "unmanagedAttributePolicy"] {
+        if !same(&w[k], &h[k]) {
             fields.push(match k {
                 "attributes" => format!("attributes: {}", profile_names(want.get(k))),
                 _ => k.to_owned(),
@@ -203,17 +203,24 @@ fn user_profile(d: &Value, l: Option<&Value>) -> Change {
         .op(Op::send(Verb::Put, Path::lit("/users/profile"), Some(want)))
 }
 
-/// Whether two lists of named objects differ: other names or order, or an item of `want` with
-/// a stated key whose value is not `have`'s.
-fn named_items_differ(want: &Value, have: &Value) -> bool {
-    let (w, h) = (
-        want.as_array().cloned().unwrap_or_default(),
-        have.as_array().cloned().unwrap_or_default(),
-    );
-    w.len() != h.len()
-        || w.iter()
-            .zip(&h)
-            .any(|(x, y)| x["name"] != y["name"] || !changed_fields(x, y, "", &[]).is_empty())
+/// A user profile with Keycloak's stored defaults filled in (`multivalued: false` on each
+/// attribute, `groups: []`), so that a document and the stored profile compare as equal.
+fn profile_normal(p: &Value) -> Value {
+    let mut p = p.clone();
+    if let Some(m) = p.as_object_mut() {
+        m.entry("groups").or_insert_with(|| json!([]));
+        for a in m
+            .get_mut("attributes")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = a.as_object_mut() {
+                a.entry("multivalued").or_insert(Value::Bool(false));
+            }
+        }
+    }
+    p
 }
 
 /// The attribute names of a user profile, for a plan line.
