@@ -14,6 +14,9 @@
 //! # Ok(()) }
 //! ```
 
+mod models;
+pub use models::{PermissionTicket, UmaPolicy};
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -465,8 +468,8 @@ impl Protection {
             .ok_or_else(|| Error::invalid_input("the permission answer has no ticket"))
     }
 
-    /// Permission tickets (pending requests and granted ones), as Keycloak represents them.
-    pub async fn list_tickets(&self, resource_id: Option<&str>) -> Result<Vec<Value>> {
+    /// Permission tickets (pending requests and granted ones).
+    pub async fn list_tickets(&self, resource_id: Option<&str>) -> Result<Vec<PermissionTicket>> {
         let mut req = self.req(
             Method::Get,
             "/permission/ticket",
@@ -480,7 +483,10 @@ impl Protection {
 
     /// Creates a ticket directly (granted on creation when `granted` is true), for example
     /// when the owner shares a resource.
-    pub async fn create_permission_ticket(&self, ticket: &Value) -> Result<Value> {
+    pub async fn create_permission_ticket(
+        &self,
+        ticket: &PermissionTicket,
+    ) -> Result<PermissionTicket> {
         let req = self
             .req(
                 Method::Post,
@@ -491,8 +497,8 @@ impl Protection {
         self.send(req).await?.json()
     }
 
-    /// Updates a ticket (for example `{"id": …, "granted": true}` to approve a request).
-    pub async fn update_permission_ticket(&self, ticket: &Value) -> Result<()> {
+    /// Updates a ticket (for example its `granted` to approve a request).
+    pub async fn update_permission_ticket(&self, ticket: &PermissionTicket) -> Result<()> {
         let req = self
             .req(
                 Method::Put,
@@ -517,7 +523,7 @@ impl Protection {
     }
 
     /// Creates a user-managed (UMA) policy on a resource the owner manages.
-    pub async fn create_policy(&self, resource_id: &str, policy: &Value) -> Result<Value> {
+    pub async fn create_policy(&self, resource_id: &str, policy: &UmaPolicy) -> Result<UmaPolicy> {
         crate::request::check_path_param("resource_id", resource_id)?;
         let req = self
             .req(
@@ -530,7 +536,7 @@ impl Protection {
     }
 
     /// User-managed policies, optionally of one resource.
-    pub async fn list_policies(&self, resource_id: Option<&str>) -> Result<Vec<Value>> {
+    pub async fn list_policies(&self, resource_id: Option<&str>) -> Result<Vec<UmaPolicy>> {
         let mut req = self.req(
             Method::Get,
             "/uma-policy",
@@ -543,7 +549,7 @@ impl Protection {
     }
 
     /// Replaces a user-managed policy.
-    pub async fn update_policy(&self, id: &str, policy: &Value) -> Result<()> {
+    pub async fn update_policy(&self, id: &str, policy: &UmaPolicy) -> Result<()> {
         crate::request::check_path_param("id", id)?;
         let req = self
             .req(

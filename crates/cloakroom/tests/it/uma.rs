@@ -4,8 +4,10 @@
 
 use cloakroom::ClientAuth;
 use cloakroom::oidc::PasswordGrant;
-use cloakroom::uma::{PermissionRequest, Resource, TicketPermission, is_access_denied};
-use serde_json::{Value, json};
+use cloakroom::uma::{
+    PermissionRequest, PermissionTicket, Resource, TicketPermission, UmaPolicy, is_access_denied,
+};
+use serde_json::json;
 
 use crate::oidc_util::*;
 
@@ -201,20 +203,19 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
     let ask_album = PermissionRequest::new("rs").permission(format!("{album_id}#read"));
     assert!(!uma.decision(&bob, &ask_album).await.unwrap());
     let ticket = protection
-        .create_permission_ticket(&json!({
-            "resource": album_id, "requesterName": "bob", "scopeName": "read", "granted": true,
-        }))
+        .create_permission_ticket(&PermissionTicket::share(&album_id, "bob", "read", true))
         .await
         .unwrap();
-    assert_eq!(ticket["granted"], json!(true), "{ticket}");
-    let tickets: Vec<Value> = protection.list_tickets(Some(&album_id)).await.unwrap();
+    assert_eq!(ticket.granted, Some(true), "{ticket:?}");
+    let tickets = protection.list_tickets(Some(&album_id)).await.unwrap();
     assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].resource.as_deref(), Some(album_id.as_str()));
     assert!(
         uma.decision(&bob, &ask_album).await.unwrap(),
         "shared with bob"
     );
     protection
-        .delete_permission_ticket(tickets[0]["id"].as_str().unwrap())
+        .delete_permission_ticket(tickets[0].id.as_deref().unwrap())
         .await
         .unwrap();
     assert!(
@@ -230,25 +231,24 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
         .unwrap()
         .access_token;
     let owner_api = uma.protection(alice_at_rs);
-    let policy = owner_api
-        .create_policy(
-            &album_id,
-            &json!({"name": "bob-may-read", "description": "share", "scopes": ["read"], "users": ["bob"]}),
-        )
-        .await
-        .unwrap();
-    let policy_id = policy["id"].as_str().unwrap().to_owned();
+    let mut wanted = UmaPolicy::for_users("bob-may-read", ["read"], ["bob"]);
+    wanted.description = Some("share".into());
+    let policy = owner_api.create_policy(&album_id, &wanted).await.unwrap();
+    let policy_id = policy.id.clone().unwrap();
+    assert_eq!(policy.users, ["bob"], "{policy:?}");
     assert!(
         uma.decision(&bob, &ask_album).await.unwrap(),
         "UMA policy grants bob"
     );
     let listed = owner_api.list_policies(Some(&album_id)).await.unwrap();
     assert!(
-        listed.iter().any(|p| p["id"] == policy_id.as_str()),
+        listed
+            .iter()
+            .any(|p| p.id.as_deref() == Some(policy_id.as_str())),
         "{listed:?}"
     );
     let mut changed = policy.clone();
-    changed["description"] = json!("still shared");
+    changed.description = Some("still shared".into());
     owner_api.update_policy(&policy_id, &changed).await.unwrap();
     owner_api.delete_policy(&policy_id).await.unwrap();
     assert!(
