@@ -478,6 +478,10 @@ pub struct ApplyArgs {
     /// password is set only when the user is created, so password history is not tripped).
     #[arg(long)]
     pub reset_passwords: bool,
+    /// Make the realm's `attributes` exactly the document's: attributes it does not name are
+    /// removed (those Keycloak keeps for its own settings excepted). Default: merged key by key.
+    #[arg(long)]
+    pub exact_attributes: bool,
     /// Delete live objects of these kinds that the document does not name (comma-separated:
     /// users, groups, clients, clientScopes, roles, identityProviders, organizations). Built-in
     /// objects are never deleted.

@@ -931,3 +931,25 @@ fn a_directory_of_files_is_one_document_and_substituted_values_never_show() {
         "dana"
     );
 }
+
+#[test]
+fn realm_attributes_merge_key_by_key_or_exactly_when_asked() {
+    let env = Env::new();
+    let r = env.realm("attrs");
+    let first = json!({"realm": r.name, "attributes": {"custom.a": "1", "custom.b": "2"}});
+    apply_then_nothing_to_do(&env, &r.name, &first, &[]);
+    let only_a = json!({"realm": r.name, "attributes": {"custom.a": "1"}});
+    // Merged: custom.b stays.
+    apply_then_nothing_to_do(&env, &r.name, &only_a, &[]);
+    assert_eq!(get(&env, &r.name, "")["attributes"]["custom.b"], "2");
+    // Exact: custom.b goes; Keycloak's own attributes stay.
+    let out = apply_then_nothing_to_do(&env, &r.name, &only_a, &["--exact-attributes"]);
+    assert!(
+        out.to_string().contains("attributes.custom.b: removed"),
+        "{out:#}"
+    );
+    let attrs = get(&env, &r.name, "")["attributes"].clone();
+    assert!(attrs.get("custom.b").is_none(), "{attrs:#}");
+    assert_eq!(attrs["custom.a"], "1");
+    assert!(attrs.get("cibaInterval").is_some(), "{attrs:#}");
+}

@@ -111,6 +111,7 @@ async fn apply(ctx: &Ctx, a: &ApplyArgs, doc: &Value, target: &str, redact: &Red
         desired: &want,
         realm: &target,
         reset_passwords: a.reset_passwords,
+        exact_attributes: a.exact_attributes,
     };
     let mut run = Run::new(s, opts, exists);
     let deletes = match run.plan_deletes(&cx, &a.prune, a.max_deletes).await {

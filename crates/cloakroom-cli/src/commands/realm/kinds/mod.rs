@@ -41,6 +41,8 @@ pub struct Cx<'a> {
     pub realm: &'a str,
     /// Set a user's password from the document on update too.
     pub reset_passwords: bool,
+    /// Make the realm's attributes exactly the document's (default: merged key by key).
+    pub exact_attributes: bool,
 }
 
 /// A kind of realm object.

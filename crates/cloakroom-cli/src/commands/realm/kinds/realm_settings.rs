@@ -1,5 +1,6 @@
 //! The realm's own settings, through the realm's PUT (flow bindings included: flows exist by
-//! the time this runs). Only changed top-level keys are sent; `attributes` are merged key by key.
+//! the time this runs). Only changed top-level keys are sent; `attributes` are merged key by key
+//! (exactly the document's with `--exact-attributes`).
 
 use serde_json::{Map, Value};
 
@@ -51,7 +52,13 @@ impl Kind for RealmSettings {
         let empty = Value::Object(Map::new());
         let l = live.get(cx.realm).unwrap_or(&empty);
         let skip: Vec<&str> = [ELSEWHERE, IGNORED, UNSUPPORTED].concat();
-        let fields = changed_fields(settings, l, "", &skip);
+        let mut fields = changed_fields(settings, l, "", &skip);
+        let removed = if cx.exact_attributes {
+            not_named(settings, l)
+        } else {
+            Vec::new()
+        };
+        fields.extend(removed.iter().map(|k| format!("attributes.{k}: removed")));
         let mut c = Change::new(Self::NAME, cx.realm, Action::Unchanged);
         let unsupported: Vec<String> = UNSUPPORTED
             .iter()
@@ -73,12 +80,14 @@ impl Kind for RealmSettings {
                 }
             }
         }
-        // Attributes the document does not name stay.
-        if let (Some(Value::Object(d)), Some(Value::Object(have))) =
-            (body.get("attributes"), l.get("attributes"))
-        {
-            let mut merged = have.clone();
-            merged.extend(d.clone());
+        // The realm PUT replaces the attributes: send the live ones the document does not name
+        // along (all of them, or with --exact-attributes only Keycloak's own).
+        if body.contains_key("attributes") || !removed.is_empty() {
+            let mut merged = l["attributes"].as_object().cloned().unwrap_or_default();
+            merged.retain(|k, _| !removed.contains(k));
+            if let Some(Value::Object(d)) = settings.get("attributes") {
+                merged.extend(d.clone());
+            }
             body.insert("attributes".into(), Value::Object(merged));
         }
         c.action = Action::Update;
@@ -89,6 +98,31 @@ impl Kind for RealmSettings {
             Some(Value::Object(body)),
         ))])
     }
+}
+
+/// Realm attributes Keycloak keeps for settings of its own (CIBA, device grant, PAR, the OTP
+/// policy's `otpPolicyCodeReusable`): never removed by `--exact-attributes`, as are attributes
+/// that mirror a top-level setting of the same name.
+const OWN_ATTRIBUTE_PREFIXES: &[&str] = &[
+    "ciba",
+    "oauth2Device",
+    "parRequestUri",
+    "realmReusableOtpCode",
+];
+
+/// The live attributes the document does not name, that `--exact-attributes` removes.
+fn not_named(settings: &Value, live: &Value) -> Vec<String> {
+    let want = settings["attributes"].as_object();
+    live["attributes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .filter(|k| !want.is_some_and(|w| w.contains_key(*k)))
+        .filter(|k| live.get(k.as_str()).is_none())
+        .filter(|k| !OWN_ATTRIBUTE_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .cloned()
+        .collect()
 }
 
 /// Whether a value says something (not null, not an empty list or object).
