@@ -74,11 +74,10 @@ pub struct Haproxy {
 }
 
 impl Haproxy {
-    /// Writes the configuration into `dir`, checks it (`haproxy -c`), starts HAProxy and waits
-    /// until its port accepts connections.
-    pub fn start(dir: &Path, backends: &[Backend]) -> Result<Haproxy> {
+    /// Writes the configuration into `dir`, checks it (`haproxy -c`), starts HAProxy on `port`
+    /// and waits until that port accepts connections (the backends need not be up yet).
+    pub fn start(dir: &Path, port: u16, backends: &[Backend]) -> Result<Haproxy> {
         let bin = binary()?;
-        let port = crate::process::free_ports(&[None])?[0];
         fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
         let config_path = dir.join("haproxy.cfg");
         fs::write(&config_path, config(port, backends))
