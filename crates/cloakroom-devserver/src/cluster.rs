@@ -122,11 +122,16 @@ pub fn start_node(
     })
 }
 
+/// How long HAProxy gets to see both nodes up once they answer (health checks every second,
+/// two in a row to rise).
+const BACKENDS_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Starts PostgreSQL, HAProxy and two nodes; writes the state file. Every port is chosen first
 /// (HAProxy's URL is the nodes' hostname), HAProxy is started at once (so that its port stays
 /// ours while the nodes start; it answers 503 until they are up), then the nodes one after
-/// the other (the first one re-augments the distribution for production mode). On failure,
-/// whatever was started is stopped again.
+/// the other (the first one re-augments the distribution for production mode); it returns
+/// once HAProxy's health checks see both nodes up. On failure, whatever was started is
+/// stopped again.
 pub fn start(
     dist: &Distribution,
     dir: &Path,
@@ -174,7 +179,7 @@ pub fn start(
                 progress,
             )?);
         }
-        Ok::<_, Error>(())
+        crate::haproxy::wait_servers_up(&lb.state, backends.len(), BACKENDS_UP_TIMEOUT)
     })();
     if let Err(e) = result {
         let _ = lb.stop();
