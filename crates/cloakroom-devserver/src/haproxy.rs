@@ -235,33 +235,33 @@ pub fn wait_servers_up(state: &HaproxyState, servers: usize, timeout: Duration) 
     }
 }
 
-/// Requests in the log with this method whose path contains `path_part`, with their status.
+/// Requests in the log with this method whose path contains `path_part`: (status,
+/// `backend/server`), in log order. The status is 0 when HAProxy logged none (`-1`: no answer
+/// was sent).
 pub fn logged_requests(log: &Path, method: &str, path_part: &str) -> Vec<(u16, String)> {
     let text = fs::read_to_string(log).unwrap_or_default();
-    let needle = format!("\"{method} ");
     text.lines()
-        .filter_map(|l| {
-            let at = l.find(&needle)?;
-            let request = &l[at + 1..];
-            if !request.contains(path_part) {
-                return None;
-            }
-            // httplog: `... backend/server Tq/Tw/Tc/Tr/Tt STATUS BYTES ...`
-            let before: Vec<&str> = l[..at].split_whitespace().collect();
-            let status = before.iter().rev().find_map(|w| {
-                (w.len() == 3)
-                    .then(|| w.parse::<u16>().ok())
-                    .flatten()
-                    .filter(|s| (100..600).contains(s))
-            })?;
-            let server = before
-                .iter()
-                .find(|w| w.starts_with("keycloak/"))
-                .map(|w| w.to_string())
-                .unwrap_or_default();
-            Some((status, server))
-        })
+        .filter_map(|l| parse_request_line(l, method, path_part))
         .collect()
+}
+
+/// One `option httplog` line (raw format): `client:port [date] frontend backend/server
+/// Tq/Tw/Tc/Tr/Ta STATUS BYTES cookie cookie FLAGS conns queues "METHOD PATH VERSION"`.
+fn parse_request_line(line: &str, method: &str, path_part: &str) -> Option<(u16, String)> {
+    let at = line.find(&format!("\"{method} "))?;
+    if !line[at + 1..].contains(path_part) {
+        return None;
+    }
+    let words: Vec<&str> = line[..at].split_whitespace().collect();
+    // The timers are the one field of five numbers (or -1) joined by slashes; the status and
+    // then the byte count follow it, the backend/server precedes it.
+    let timers = words.iter().position(|w| {
+        let parts: Vec<&str> = w.split('/').collect();
+        parts.len() == 5 && parts.iter().all(|p| p.parse::<i64>().is_ok())
+    })?;
+    let status = words.get(timers + 1)?.parse::<i32>().ok()?;
+    let server = words.get(timers.checked_sub(1)?)?.to_string();
+    Some((u16::try_from(status).unwrap_or(0), server))
 }
 
 #[cfg(test)]
@@ -280,6 +280,33 @@ mod tests {
             vec![
                 ("node0".to_string(), "UP".to_string()),
                 ("node1".to_string(), "DOWN".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn request_lines_give_the_status_not_the_byte_count() {
+        let log = "\
+127.0.0.1:48242 [02/Dec/2026:22:22:53.366] cloakroom keycloak/node0 0/0/0/25/25 201 309 - - ---- 4/4/2/0/0 0/0 \"POST /admin/realms/r1/users HTTP/1.1\"
+127.0.0.1:48243 [02/Dec/2026:22:22:53.367] cloakroom keycloak/node1 0/0/0/25/25 409 201 - - ---- 4/4/2/0/0 0/0 \"POST /admin/realms/r1/users HTTP/1.1\"
+127.0.0.1:48244 [02/Dec/2026:22:22:53.368] cloakroom keycloak/node1 0/0/0/-1/30 -1 0 - - SH-- 4/4/2/0/0 0/0 \"POST /admin/realms/r1/users HTTP/1.1\"
+127.0.0.1:48245 [02/Dec/2026:22:22:53.369] cloakroom cloakroom/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 \"POST /admin/realms/r1/users HTTP/1.1\"
+127.0.0.1:48246 [02/Dec/2026:22:22:53.370] cloakroom keycloak/node0 0/0/0/5/5 200 309 - - ---- 1/1/0/0/0 0/0 \"GET /admin/realms/r1/users HTTP/1.1\"
+127.0.0.1:48247 [02/Dec/2026:22:22:53.371] cloakroom keycloak/node0 0/0/0/5/5 201 309 - - ---- 1/1/0/0/0 0/0 \"POST /admin/realms/r1/users/x/groups HTTP/1.1\"
+[WARNING]  (6433) : Server keycloak/node0 is DOWN, reason: Layer4 connection problem
+";
+        let found: Vec<(u16, String)> = log
+            .lines()
+            .filter_map(|l| parse_request_line(l, "POST", "/admin/realms/r1/users "))
+            .collect();
+        let s = |n: &str| n.to_string();
+        assert_eq!(
+            found,
+            vec![
+                (201, s("keycloak/node0")),
+                (409, s("keycloak/node1")),
+                (0, s("keycloak/node1")),
+                (503, s("cloakroom/<NOSRV>")),
             ]
         );
     }
