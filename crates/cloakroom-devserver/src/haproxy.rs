@@ -1,8 +1,9 @@
 //! Debian's HAProxy on loopback in front of cluster nodes: a throw-away configuration in the
 //! cluster's directory, round robin, health checks on each node's management port
-//! (`/health/ready`), one log line per request on its standard output (the log file), a stats
-//! socket in that directory to read the servers' health from. Run in the foreground (`-db`) as
-//! the leader of its own process group and stopped by that verified group, never by name.
+//! (`/health/ready`), one client connection per request and one log line per request on its
+//! standard output (the log file), a stats socket in that directory to read the servers'
+//! health from. Run in the foreground (`-db`) as the leader of its own process group and
+//! stopped by that verified group, never by name.
 
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -59,6 +60,11 @@ pub fn config(port: u16, backends: &[Backend], socket: &Path) -> String {
     ));
     c.push_str("defaults\n    mode http\n    log global\n    option httplog\n");
     c.push_str("    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n");
+    // One request per client connection: on a kept-alive connection, a request whose server
+    // dies before answering is neither answered nor logged (HAProxy closes the connection
+    // silently, for the client to retry); as the first request of its connection it is
+    // answered 502 and logged, so the log holds every request a client sent.
+    c.push_str("    option httpclose\n");
     // A refused connection (a dead node) is tried again on another server: nothing was sent.
     c.push_str("    retries 3\n    option redispatch\n\n");
     c.push_str(&format!(
@@ -326,6 +332,7 @@ mod tests {
         let c = config(1000, &backends, Path::new("/tmp/x/haproxy.sock"));
         assert!(c.contains("stats socket /tmp/x/haproxy.sock mode 600 level user\n"));
         assert!(c.contains("bind 127.0.0.1:1000\n"));
+        assert!(c.contains("    option httpclose\n"));
         assert!(c.contains("server node0 127.0.0.1:1001 check port 1002 "));
         assert!(c.contains("server node1 127.0.0.1:1003 check port 1004 "));
     }
