@@ -69,26 +69,33 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 }
 
-/// `cargo xtask test --cluster [-- cargo test args]`: starts the cluster, runs the cluster
-/// test binary (its tests are `#[ignore]`d in the ordinary suite and run here with
-/// `--include-ignored`), stops everything, exits with the tests' status.
+/// `cargo xtask test --cluster [-- cargo test args]`: builds the cluster test binary, starts
+/// the cluster, runs that binary alone (its tests are `#[ignore]`d in the ordinary suite and
+/// run here with `--include-ignored`, one at a time), stops everything, exits with the tests'
+/// status. The cluster runs from its own tree (`keycloak-<v>-cluster`); nothing here needs the
+/// ordinary one.
 pub fn test_command(extra: &[String]) -> Result<()> {
     crate::prereq::ensure()?;
-    // The single-node kill test needs the ordinary unpacked tree for its private server.
-    Distribution::ensure(
-        &crate::repo_root().join(".cache/keycloak"),
-        cloakroom_devserver::VERSION,
-        "",
-        &progress,
-    )?;
+    let cargo_test = || {
+        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        c.args(["test", "-p", "cloakroom-cli", "--test", "cluster"])
+            .args(extra)
+            .current_dir(crate::repo_root());
+        c
+    };
+    // Build first: the cluster is not kept waiting for the compiler.
+    let built = cargo_test()
+        .arg("--no-run")
+        .status()
+        .context("running cargo test --no-run")?;
+    if !built.success() {
+        bail!("building the cluster tests failed ({built})");
+    }
     let state = start()?;
     let t0 = Instant::now();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["test", "-p", "cloakroom-cli", "--test", "cluster"])
-        .args(extra)
+    let status = cargo_test()
         .args(["--", "--include-ignored", "--test-threads=1"])
         .env("CLOAKROOM_CLUSTER_STATE", state_path())
-        .current_dir(crate::repo_root())
         .status()
         .context("running cargo test");
     println!(

@@ -1,7 +1,7 @@
 //! A two-node Keycloak cluster in production mode on loopback: `kc.sh start` with
 //! `--cache=ispn` and the JDBC_PING stack (discovery through the shared private PostgreSQL),
-//! JGroups bound to 127.0.0.1 on distinct ports, HTTP enabled with a loopback hostname, behind
-//! HAProxy ([`crate::haproxy`]). Everything is recorded in one state file, so that the tests
+//! JGroups bound to 127.0.0.1 on distinct ports, HTTP enabled, behind HAProxy
+//! ([`crate::haproxy`]), whose URL is every node's hostname (one token issuer for the cluster). Everything is recorded in one state file, so that the tests
 //! (another process) can kill and restart a node, and any process can stop it all.
 
 use std::fs;
@@ -18,17 +18,35 @@ use crate::postgres::{Postgres, PostgresState};
 use crate::state::State;
 use crate::{Error, Result};
 
+/// What makes a server a node of the cluster: its JGroups port, and the one public URL (HAProxy's)
+/// every node names itself by.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub jgroups_port: u16,
+    /// `http://127.0.0.1:<HAProxy's port>`.
+    pub public_url: String,
+}
+
 /// `kc.sh` arguments that make a node of the cluster (production mode).
-pub fn node_args(jgroups_port: u16) -> Vec<String> {
+///
+/// The hostname is HAProxy's URL on every node: a token's issuer is the frontend URL, so a
+/// token obtained through node A or through HAProxy is accepted by node B only when both
+/// nodes have the same frontend URL (a node that takes it from the request, as with
+/// `--hostname-strict=false` and no hostname, would issue for its own port and answer 401 to
+/// the other node's tokens). Requests reaching a node directly are still served; with
+/// `--hostname-backchannel-dynamic` the backchannel URLs (token, JWKS, userinfo, …, as in the
+/// discovery document) follow the URL the request came in by, so a client talking to one node
+/// is not sent through HAProxy for them. The issuer stays HAProxy's URL either way.
+pub fn node_args(node: &NodeOptions) -> Vec<String> {
     vec![
         "start".into(),
         "--http-enabled=true".into(),
-        // Each node answers for whatever loopback URL it is reached by (node or HAProxy).
-        "--hostname-strict=false".into(),
+        format!("--hostname={}", node.public_url),
+        "--hostname-backchannel-dynamic=true".into(),
         "--cache=ispn".into(),
         "--cache-stack=jdbc-ping".into(),
         "--cache-embedded-network-bind-address=127.0.0.1".into(),
-        format!("--cache-embedded-network-bind-port={jgroups_port}"),
+        format!("--cache-embedded-network-bind-port={}", node.jgroups_port),
     ]
 }
 
@@ -69,12 +87,17 @@ impl ClusterState {
     }
 }
 
-/// Starts one node (first start or restart) on fixed ports; it is left running (detached).
+/// The ports of one node: HTTP, management, JGroups.
+pub type NodePorts = (u16, u16, u16);
+
+/// Starts one node (first start or restart) on fixed ports, naming itself by `public_url`
+/// (HAProxy's URL); it is left running (detached).
 pub fn start_node(
     dist: &Distribution,
     dir: &Path,
     index: usize,
-    ports: (u16, u16, u16),
+    ports: NodePorts,
+    public_url: &str,
     pg: &PostgresState,
     progress: Progress,
 ) -> Result<NodeState> {
@@ -82,7 +105,10 @@ pub fn start_node(
     let mut opts = ServerOptions::new(dist.clone(), &data);
     opts.http_port = ports.0;
     opts.management_port = ports.1;
-    opts.cluster_port = Some(ports.2);
+    opts.cluster = Some(NodeOptions {
+        jgroups_port: ports.2,
+        public_url: public_url.to_string(),
+    });
     opts.db = Db::SharedPostgres(pg.clone());
     opts.heap = "-Xms256m -Xmx768m".into();
     opts.log = dir.join(format!("node{index}.log"));
@@ -96,9 +122,16 @@ pub fn start_node(
     })
 }
 
-/// Starts PostgreSQL, two nodes (one after the other: the first one re-augments the
-/// distribution for production mode) and HAProxy; writes the state file. On failure, whatever
-/// was started is stopped again.
+/// How long HAProxy gets to see both nodes up once they answer (health checks every second,
+/// two in a row to rise).
+const BACKENDS_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts PostgreSQL, HAProxy and two nodes; writes the state file. Every port is chosen first
+/// (HAProxy's URL is the nodes' hostname), HAProxy is started at once (so that its port stays
+/// ours while the nodes start; it answers 503 until they are up), then the nodes one after
+/// the other (the first one re-augments the distribution for production mode); it returns
+/// once HAProxy's health checks see both nodes up. On failure, whatever was started is
+/// stopped again.
 pub fn start(
     dist: &Distribution,
     dir: &Path,
@@ -109,40 +142,53 @@ pub fn start(
     let t0 = Instant::now();
     let pg = Postgres::start(progress)?;
     let pg_secs = t0.elapsed().as_secs_f64();
-    let mut nodes: Vec<NodeState> = Vec::new();
-    let result = (|| {
-        for i in 0..2 {
-            let p = crate::process::free_ports(&[None, None, None])?;
-            nodes.push(start_node(
-                dist,
-                dir,
-                i,
-                (p[0], p[1], p[2]),
-                &pg.state,
-                progress,
-            )?);
-        }
-        let backends: Vec<Backend> = nodes
-            .iter()
-            .map(|n| Backend {
-                http_port: n.server.http_port,
-                management_port: n.server.management_port,
-            })
-            .collect();
-        let t1 = Instant::now();
-        let lb = Haproxy::start(dir, &backends)?;
-        Ok::<_, Error>((lb, t1.elapsed().as_secs_f64()))
-    })();
-    let (lb, lb_secs) = match result {
-        Ok(x) => x,
+    let p = crate::process::free_ports(&[None; 7])?;
+    let lb_port = p[0];
+    let node_ports: Vec<NodePorts> = vec![(p[1], p[2], p[3]), (p[4], p[5], p[6])];
+    let backends: Vec<Backend> = node_ports
+        .iter()
+        .map(|&(http_port, management_port, _)| Backend {
+            http_port,
+            management_port,
+        })
+        .collect();
+    let t1 = Instant::now();
+    let mut lb = match Haproxy::start(dir, lb_port, &backends) {
+        Ok(lb) => lb,
         Err(e) => {
-            for n in &nodes {
-                let _ = crate::keycloak::stop(&n.server, None);
-            }
             let _ = pg.stop();
             return Err(e);
         }
     };
+    let lb_secs = t1.elapsed().as_secs_f64();
+    progress(&format!(
+        "haproxy on {} (the nodes' hostname), log {}",
+        lb.state.url,
+        lb.state.log.display()
+    ));
+    let mut nodes: Vec<NodeState> = Vec::new();
+    let result = (|| {
+        for (i, &ports) in node_ports.iter().enumerate() {
+            nodes.push(start_node(
+                dist,
+                dir,
+                i,
+                ports,
+                &lb.state.url,
+                &pg.state,
+                progress,
+            )?);
+        }
+        crate::haproxy::wait_servers_up(&lb.state, backends.len(), BACKENDS_UP_TIMEOUT)
+    })();
+    if let Err(e) = result {
+        let _ = lb.stop();
+        for n in &nodes {
+            let _ = crate::keycloak::stop(&n.server, None);
+        }
+        let _ = pg.stop();
+        return Err(e);
+    }
     let state = ClusterState {
         url: lb.state.url.clone(),
         version: dist.version.clone(),
@@ -182,7 +228,8 @@ pub fn kill_node(node: &NodeState) -> Result<()> {
     Ok(())
 }
 
-/// Restarts node `index` on its old ports and data; updates the state file.
+/// Restarts node `index` on its old ports and data, with the same hostname (HAProxy's URL);
+/// updates the state file.
 pub fn restart_node(state_file: &Path, index: usize, progress: Progress) -> Result<ClusterState> {
     let mut state = ClusterState::read(state_file)?;
     let dist = Distribution::at(&state.home, &state.version)?;
@@ -192,7 +239,15 @@ pub fn restart_node(state_file: &Path, index: usize, progress: Progress) -> Resu
         old.server.management_port,
         old.jgroups_port,
     );
-    state.nodes[index] = start_node(&dist, &state.dir, index, ports, &state.postgres, progress)?;
+    state.nodes[index] = start_node(
+        &dist,
+        &state.dir,
+        index,
+        ports,
+        &state.url,
+        &state.postgres,
+        progress,
+    )?;
     state.write(state_file)?;
     Ok(state)
 }
@@ -218,4 +273,22 @@ pub fn stop(state: &ClusterState, state_file: Option<&Path>) -> Result<()> {
         let _ = fs::remove_file(p);
     }
     first.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_node_names_itself_by_haproxys_url() {
+        let args = node_args(&NodeOptions {
+            jgroups_port: 7801,
+            public_url: "http://127.0.0.1:4000".into(),
+        });
+        assert_eq!(args[0], "start");
+        assert!(args.contains(&"--hostname=http://127.0.0.1:4000".to_string()));
+        assert!(args.contains(&"--hostname-backchannel-dynamic=true".to_string()));
+        assert!(args.contains(&"--cache-embedded-network-bind-port=7801".to_string()));
+        assert!(!args.iter().any(|a| a.starts_with("--hostname-strict")));
+    }
 }

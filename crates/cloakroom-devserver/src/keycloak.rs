@@ -28,7 +28,7 @@ pub enum Db {
     DevFile,
     /// A private PostgreSQL cluster, owned (and stopped) by the server.
     Postgres(Postgres),
-    /// A PostgreSQL cluster owned by someone else (a [`crate::cluster::Cluster`]): shared by
+    /// A PostgreSQL cluster owned by someone else (a [`crate::cluster`]): shared by
     /// its nodes, left running when this server stops.
     SharedPostgres(crate::postgres::PostgresState),
 }
@@ -69,9 +69,11 @@ pub struct ServerOptions {
     pub watchdog: bool,
     pub readiness: Readiness,
     pub timeout: Duration,
-    /// `Some(port)`: production mode (`kc.sh start`) as a cluster node: `--cache=ispn` with the
-    /// JDBC_PING stack, JGroups bound to 127.0.0.1 on this port. `None`: `kc.sh start-dev`.
-    pub cluster_port: Option<u16>,
+    /// `Some(node)`: production mode (`kc.sh start`) as a cluster node
+    /// ([`crate::cluster::node_args`]): `--cache=ispn` with the JDBC_PING stack, JGroups bound
+    /// to 127.0.0.1 on the node's port, the cluster's public URL as hostname. `None`:
+    /// `kc.sh start-dev`.
+    pub cluster: Option<crate::cluster::NodeOptions>,
 }
 
 impl ServerOptions {
@@ -95,7 +97,7 @@ impl ServerOptions {
             watchdog: true,
             readiness: Readiness::HealthAndLogin,
             timeout: Duration::from_secs(300),
-            cluster_port: None,
+            cluster: None,
         }
     }
 
@@ -115,12 +117,12 @@ impl ServerOptions {
                 c
             }
         };
-        match self.cluster_port {
+        match &self.cluster {
             None => {
                 cmd.arg("start-dev");
             }
-            Some(jgroups) => {
-                cmd.args(crate::cluster::node_args(jgroups));
+            Some(node) => {
+                cmd.args(crate::cluster::node_args(node));
             }
         }
         cmd.arg("--http-host=127.0.0.1")

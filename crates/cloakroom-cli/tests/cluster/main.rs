@@ -2,11 +2,15 @@
 //! `cargo xtask test --cluster`, which runs this binary with `--include-ignored` and one test
 //! at a time. In the ordinary suite they are ignored: there is no cluster to talk to.
 //!
-//! The tests run in name order (`a_` … `e_`): `d_` kills node A for good and `e_` kills the
-//! only node left (node B) and restarts it.
+//! The tests run in the order of their full names (`module::test`, as libtest sorts them):
+//! `a_` … `c_` need both nodes; then `d_` kills node A for good and `e_` kills the only node
+//! left (node B) and restarts it. The module names keep that order (`nodes` alone would sort
+//! after `apply`).
 
-mod apply;
-mod nodes;
+#[path = "nodes.rs"]
+mod a_nodes;
+#[path = "apply.rs"]
+mod b_apply;
 
 use std::path::PathBuf;
 
