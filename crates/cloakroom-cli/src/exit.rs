@@ -32,6 +32,9 @@ pub struct CliError {
     pub message: String,
     pub details: Vec<String>,
     pub hint: Option<String>,
+    /// The server may answer the same request later (a gateway's 502/503/504, 429, or a
+    /// connection that broke): whether it took effect is unknown.
+    pub retryable: bool,
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
@@ -43,6 +46,7 @@ impl CliError {
             message: message.into(),
             details: Vec::new(),
             hint: None,
+            retryable: false,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -111,6 +115,18 @@ impl std::error::Error for CliError {}
 
 impl From<cloakroom::Error> for CliError {
     fn from(e: cloakroom::Error) -> Self {
+        // A token request that a gateway could not pass on counts too.
+        let retryable = e.is_retryable()
+            || matches!(&e, cloakroom::Error::Auth(a)
+                if matches!(a.status, Some(502..=504)) || (a.status.is_none() && a.cause.is_some()));
+        let mut err = Self::from_library(e);
+        err.retryable = retryable;
+        err
+    }
+}
+
+impl CliError {
+    fn from_library(e: cloakroom::Error) -> Self {
         use cloakroom::Error as E;
         let e = match e {
             // The CLI's own token provider failed: report its error, exit code and hint.

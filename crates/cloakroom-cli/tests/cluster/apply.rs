@@ -204,7 +204,20 @@ fn d_apply_through_haproxy_finishes_through_node_b_when_node_a_is_killed() {
         "the run did not finish through node B:\n{err1}"
     );
     assert_eq!(failed1, 0, "{err1}");
-    assert_eq!(posts1, created1, "POSTs sent vs users created");
+    // Every POST HAProxy did not answer 201 is one whose effect was unknown to the CLI (a cut
+    // connection: 502; no node ready: 503; a gateway timeout: 504): the CLI looked the user up
+    // and sent the POST again only when it was not there. So the users created are the 201s
+    // plus at most the cut POSTs that had committed, and no POST ever met an existing user.
+    assert!(
+        odd1.iter().all(|s| matches!(s, 502..=504)),
+        "only gateway answers besides 201: {odd1:?}"
+    );
+    let ok1 = posts1 - odd1.len();
+    let cut1 = odd1.iter().filter(|s| **s == 502).count();
+    assert!(
+        (ok1..=ok1 + cut1).contains(&created1),
+        "{ok1} POSTs answered 201 and {cut1} cut, {created1} users created"
+    );
 
     // A re-run through HAProxy (node A is still dead) creates exactly what is missing.
     let out = cli(&c.url, dir.path())
@@ -218,11 +231,12 @@ fn d_apply_through_haproxy_finishes_through_node_b_when_node_a_is_killed() {
     eprintln!("re-run: {}", err2.lines().last().unwrap_or(""));
     assert_eq!(failed2, 0);
     assert_eq!(created1 + created2, USERS, "{err2}");
-    let (posts_all, conflicts_all, _) = logged_posts(&realm);
-    assert_eq!(
-        (posts_all, conflicts_all),
-        (USERS, 0),
-        "each user POSTed exactly once"
+    let (posts_all, conflicts_all, odd_all) = logged_posts(&realm);
+    assert_eq!(conflicts_all, 0, "no POST for a user that existed");
+    let ok_all = posts_all - odd_all.len();
+    assert!(
+        ok_all <= USERS && USERS <= ok_all + odd_all.iter().filter(|s| **s == 502).count(),
+        "{ok_all} answered 201, {odd_all:?} not, for {USERS} users"
     );
     assert_eq!(usernames(&c.url, dir.path(), &realm), names);
 }

@@ -19,6 +19,44 @@ fn method(v: Verb) -> Method {
     }
 }
 
+/// How long a create is tried again after an answer that leaves its effect unknown.
+const CREATE_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Creates the object `seg` names by POST. When the answer leaves it unknown whether the
+/// server made it (a gateway's 502/503/504, or a connection that broke: a cluster node going
+/// away), the object is looked up by its natural key and the POST sent again only when it is
+/// not there, with back-off, for up to [`CREATE_RETRY_FOR`]; a 409 after such an answer means
+/// the first POST made it. The object is never created twice: its key is unique.
+async fn create(s: &Session, ids: &mut Ids, p: &str, body: Option<&Value>, seg: &Seg) -> CliResult {
+    let t0 = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(500);
+    let mut unknown = false;
+    loop {
+        let answer = s.send(Method::Post, p, body).await;
+        match answer {
+            Ok(id) => {
+                if let Some(id) = id {
+                    ids.remember(seg, id);
+                }
+                return Ok(());
+            }
+            Err(e) if e.code == Code::Conflict && unknown => {
+                // Made by an earlier try whose answer was lost.
+                return ids.id(s, seg).await.map(|_| ());
+            }
+            Err(e) if e.retryable && t0.elapsed() < CREATE_RETRY_FOR => {
+                unknown = true;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(8));
+                if ids.id(s, seg).await.is_ok() {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 pub async fn run(s: &Session, ids: &mut Ids, op: &Op) -> CliResult {
     match op {
         Op::Send {
@@ -28,9 +66,11 @@ pub async fn run(s: &Session, ids: &mut Ids, op: &Op) -> CliResult {
             creates,
         } => {
             let p = ids.path(s, path).await?;
-            let id = s.send(method(*verb), &p, body.as_ref()).await?;
-            if let (Some(seg), Some(id)) = (creates, id) {
-                ids.remember(seg, id);
+            match (creates, *verb) {
+                (Some(seg), Verb::Post) => create(s, ids, &p, body.as_ref(), seg).await?,
+                _ => {
+                    s.send(method(*verb), &p, body.as_ref()).await?;
+                }
             }
         }
         Op::Patch { path, patch } => {
