@@ -219,7 +219,7 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("wrote {}", out.display());
     if served_table {
         let dir = out.parent().unwrap_or(Path::new("."));
-        let served = crate::served_coverage::write(&root, dir, &live_by_endpoint(&seen))?;
+        let served = crate::served_coverage::write(&root, dir, &live_by_endpoint(&seen), &known)?;
         println!("served: {served}");
         println!("wrote {}", dir.join("served-coverage.{json,md}").display());
     }
@@ -244,6 +244,18 @@ fn live_by_endpoint(
         e.called = true;
         if e.passed_in.is_none() {
             e.passed_in = s.ok_tests.iter().next().cloned();
+        }
+        if !s.other.is_empty() {
+            let detail = s
+                .other
+                .iter()
+                .map(|(st, t)| format!("{st} in {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            e.detail = Some(match e.detail.take() {
+                Some(d) => format!("{d}, {detail}"),
+                None => detail,
+            });
         }
     }
     out

@@ -240,6 +240,11 @@ pub enum Command {
     /// Versions of cloakroom and the server, the server's enabled features, and which
     /// cloakroom capabilities that server version supports.
     Version,
+    /// Check that cloakroom can work with the server: log in as configured, then print the
+    /// server's version and enabled features and which cloakroom capabilities this server
+    /// supports (yes/no). Exits 0 when the server answered, 6 when it cannot be reached, 3
+    /// when the login is refused.
+    Doctor,
     /// A local Keycloak for development, without Docker.
     #[command(subcommand)]
     Dev(DevCmd),

@@ -13,6 +13,7 @@ use crate::output::Out;
 pub mod api;
 pub mod config;
 pub mod dev;
+pub mod doctor;
 pub mod health;
 pub mod realm;
 pub mod resource;
@@ -73,6 +74,7 @@ pub async fn run(mut cli: Cli) -> CliResult {
         Command::Realm(c) => realm::run(&ctx, c).await,
         Command::Dev(c) => dev::run(&ctx, c).await,
         Command::Version => version::run(&ctx).await,
+        Command::Doctor => doctor::run(&ctx).await,
         Command::Completions(a) => {
             let mut script = Vec::new();
             clap_complete::generate(a.shell, &mut Cli::command(), "cloakroom", &mut script);

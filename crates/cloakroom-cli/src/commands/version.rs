@@ -13,10 +13,7 @@ const SERVERINFO: &str = "/admin/serverinfo";
 
 pub async fn run(ctx: &Ctx) -> CliResult {
     let (kc, _) = ctx.admin().await?;
-    let info: Value = kc
-        .send(Request::new(Method::Get, SERVERINFO, SERVERINFO))
-        .await?
-        .json()?;
+    let info = server_info(&kc).await?;
     let doc = report(kc.base_url(), &info)?;
     match ctx.out.format {
         OutputFormat::Json | OutputFormat::Yaml => ctx.out.print(&doc, &[]),
@@ -27,6 +24,14 @@ pub async fn run(ctx: &Ctx) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// The server's `/admin/serverinfo` answer.
+pub async fn server_info(kc: &cloakroom::Client) -> CliResult<Value> {
+    Ok(kc
+        .send(Request::new(Method::Get, SERVERINFO, SERVERINFO))
+        .await?
+        .json()?)
 }
 
 /// The enabled feature names: `features[].enabled`, sorted.
@@ -90,24 +95,30 @@ fn yes_no(v: &Value) -> &'static str {
     }
 }
 
-/// The human-readable report.
-pub fn text(doc: &Value) -> String {
+/// The first lines of the human-readable report: cloakroom, the server, its enabled features.
+pub fn header(doc: &Value) -> String {
     let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
-    let caps = &doc["capabilities"];
     let enabled: Vec<String> = doc["features"]["enabled"]
         .as_array()
         .into_iter()
         .flatten()
         .map(s)
         .collect();
-    let mut out = format!(
+    format!(
         "cloakroom {}\nserver    Keycloak {} at {}\nfeatures  {} enabled: {}\n",
         s(&doc["cloakroom"]),
         s(&doc["server"]["version"]),
         s(&doc["server"]["url"]),
         enabled.len(),
         enabled.join(", "),
-    );
+    )
+}
+
+/// The human-readable report.
+pub fn text(doc: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let caps = &doc["capabilities"];
+    let mut out = header(doc);
     let typed = caps["typed_operations"].as_u64().unwrap_or(0);
     match caps["typed_not_served_count"].as_u64() {
         Some(0) => out.push_str(&format!(

@@ -14,6 +14,7 @@ mod api;
 mod apply_kinds;
 mod config;
 mod dev;
+mod doctor;
 mod fault;
 mod health;
 mod oracle;
