@@ -255,7 +255,9 @@ fn e_only_node_on_postgres_killed_mid_apply_loses_no_committed_user() {
     }
     let (mut apply, err) = apply_until(&b, &b, dir.path(), &realm, &file);
     cloakroom_devserver::cluster::kill_node(&c.nodes[1]).unwrap();
-    let status = wait(&mut apply, Duration::from_secs(120));
+    // The CLI tries a create whose effect is unknown again for up to 90 s before it gives up
+    // (and up to four are in flight, each with its own request timeouts).
+    let status = wait(&mut apply, Duration::from_secs(300));
     let err1 = std::fs::read_to_string(&err).unwrap();
     assert!(
         !status.success(),

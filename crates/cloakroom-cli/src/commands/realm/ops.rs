@@ -20,12 +20,13 @@ fn method(v: Verb) -> Method {
 }
 
 /// How long a create is tried again after an answer that leaves its effect unknown.
-const CREATE_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+const CREATE_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Creates the object `seg` names by POST. When the answer leaves it unknown whether the
 /// server made it (a gateway's 502/503/504, or a connection that broke: a cluster node going
 /// away), the object is looked up by its natural key and the POST sent again only when it is
-/// not there, with back-off, for up to [`CREATE_RETRY_FOR`]; a 409 after such an answer means
+/// not there, with back-off, for up to [`CREATE_RETRY_FOR`] (a Keycloak node that
+/// takes over from a killed coordinator reports ready only after 30–60 s); a 409 after such an answer means
 /// the first POST made it. The object is never created twice: its key is unique.
 async fn create(s: &Session, ids: &mut Ids, p: &str, body: Option<&Value>, seg: &Seg) -> CliResult {
     let t0 = std::time::Instant::now();
