@@ -128,7 +128,7 @@ impl ServerOptions {
         cmd.arg("--http-host=127.0.0.1")
             .arg(format!("--http-port={http}"))
             .arg(format!("--http-management-port={mgmt}"))
-            .args(crate::build_options())
+            .args(crate::build_options(&self.dist.version))
             .arg(format!("-Dkc.db-url-path={}", self.data_dir.display()))
             .arg(format!(
                 "-Dquarkus.transaction-manager.object-store.directory={}",

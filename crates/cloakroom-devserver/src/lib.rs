@@ -64,10 +64,37 @@ pub const FEATURES: &str = "token-exchange:v1,admin-fine-grained-authz:v1,client
 /// Build-time options shared by every launcher. Keep them identical for every run from one
 /// distribution: a change makes `kc.sh` re-augment it (about 20 s, and it rewrites
 /// `lib/quarkus/` under a server that may be running from it).
-pub fn build_options() -> Vec<String> {
+pub fn build_options(version: &str) -> Vec<String> {
     vec![
         "--health-enabled=true".into(),
         "--metrics-enabled=true".into(),
-        format!("--features={FEATURES}"),
+        format!("--features={}", features(version)),
     ]
+}
+
+/// [`FEATURES`] as `version` knows them: Keycloak refuses to start with a feature it does not
+/// know, and `client-admin-api` exists since 26.5.
+pub fn features(version: &str) -> String {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) >= (26, 5) {
+        return FEATURES.to_owned();
+    }
+    FEATURES
+        .split(',')
+        .filter(|f| !f.starts_with("client-admin-api"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod feature_tests {
+    #[test]
+    fn older_versions_do_not_get_features_they_do_not_know() {
+        assert!(super::features("26.7.3").contains("client-admin-api:v2"));
+        assert!(super::features("26.5.6").contains("client-admin-api:v2"));
+        let old = super::features("26.4.7");
+        assert!(!old.contains("client-admin-api"), "{old}");
+        assert!(old.contains("client-types"), "{old}");
+    }
 }
