@@ -202,10 +202,27 @@ async fn uma_rpt_decisions_tickets_and_protection_api() {
     assert!(album.owner_managed_access);
     let ask_album = PermissionRequest::new("rs").permission(format!("{album_id}#read"));
     assert!(!uma.decision(&bob, &ask_album).await.unwrap());
-    let ticket = protection
-        .create_permission_ticket(&PermissionTicket::share(&album_id, "bob", "read", true))
-        .await
-        .unwrap();
+    // Since 26.5 the resource server may share a user's resource; 26.4 lets only the owner
+    // (403 "permissions for [...] can be only created by the owner").
+    let share = PermissionTicket::share(&album_id, "bob", "read", true);
+    let ticket = if crate::support::served::at_least(26, 5) {
+        protection.create_permission_ticket(&share).await.unwrap()
+    } else {
+        let refused = protection
+            .create_permission_ticket(&share)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status(), Some(403), "{refused:?}");
+        let alice_at_rs = rs_client
+            .password(PasswordGrant::new("alice", "alice-pw"))
+            .await
+            .unwrap()
+            .access_token;
+        uma.protection(alice_at_rs)
+            .create_permission_ticket(&share)
+            .await
+            .unwrap()
+    };
     assert_eq!(ticket.granted, Some(true), "{ticket:?}");
     let tickets = protection.list_tickets(Some(&album_id)).await.unwrap();
     assert_eq!(tickets.len(), 1);

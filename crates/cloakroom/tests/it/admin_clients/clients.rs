@@ -71,13 +71,15 @@ async fn client_create_list_get_update_delete() {
         .unwrap();
     assert_eq!(by_attr.len(), 1);
     assert_eq!(by_attr[0].id.as_deref(), Some(saml.as_str()));
-    let refused = clients
-        .list()
-        .q("owner:team-billing")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(refused.status(), Some(400), "{refused}");
+    let asked = clients.list().q("owner:team-billing").send().await;
+    if crate::support::served::at_least(26, 5) {
+        let refused = asked.unwrap_err();
+        assert_eq!(refused.status(), Some(400), "{refused}");
+    } else {
+        // 26.4 does not refuse a search on an attribute that is not searchable: it answers
+        // clients all the same.
+        assert!(!asked.unwrap().is_empty());
+    }
     // Paging: one per page, and the stream sees every client (the built-in ones too).
     let page = clients.list().first(0).max(1).send().await.unwrap();
     assert_eq!(page.len(), 1);

@@ -94,10 +94,13 @@ async fn users_create_search_count_update_and_delete() {
         .await
         .unwrap();
     assert_eq!(brief.len(), 2);
-    assert!(
-        brief.iter().all(|u| u.attributes.is_none()),
-        "brief answers leave out attributes"
-    );
+    // Since 26.5 brief answers leave out attributes (26.4 still sends them).
+    if crate::support::served::at_least(26, 5) {
+        assert!(
+            brief.iter().all(|u| u.attributes.is_none()),
+            "brief answers leave out attributes"
+        );
+    }
 
     let page = users.list().first(1).max(1).send().await.unwrap();
     assert_eq!(page.len(), 1);

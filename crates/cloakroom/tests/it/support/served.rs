@@ -44,3 +44,13 @@ pub fn served_or_refused<T: Debug>(method: Method, template: &str, result: Resul
         ),
     }
 }
+
+/// Whether the test server's version is at least `major.minor` (true when it is not known: the
+/// harness's default, the newest version).
+pub fn at_least(major: u32, minor: u32) -> bool {
+    let Some(v) = test_server().version else {
+        return true;
+    };
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
+}
