@@ -272,7 +272,7 @@ async fn trim_sub_components(
     (ty, name): &(String, String),
     keep: &[(String, String)],
 ) -> CliResult {
-    let realm_id = s.get("").await?["id"].as_str().unwrap_or("").to_owned();
+    let realm_id = s.realm_id().await?;
     let Some(parent) = find_component(s, &realm_id, ty, name, &Value::Null).await? else {
         return Ok(());
     };
@@ -297,7 +297,7 @@ async fn trim_sub_components(
 }
 
 async fn replace_component(s: &Session, body: &Value) -> CliResult {
-    let realm_id = s.get("").await?["id"].as_str().unwrap_or("").to_owned();
+    let realm_id = s.realm_id().await?;
     let ty = body["providerType"].as_str().unwrap_or("");
     let name = body["name"].as_str().unwrap_or("");
     let old = find_component(s, &realm_id, ty, name, &body["subType"])
@@ -318,7 +318,7 @@ async fn replace_component(s: &Session, body: &Value) -> CliResult {
 }
 
 async fn component(s: &Session, parent: Option<&(String, String)>, body: &Value) -> CliResult {
-    let realm_id = s.get("").await?["id"].as_str().unwrap_or("").to_owned();
+    let realm_id = s.realm_id().await?;
     let parent_id = match parent {
         None => realm_id,
         Some((ty, name)) => find_component(s, &realm_id, ty, name, &Value::Null)

@@ -63,6 +63,11 @@ impl Session {
             .map(str::to_owned))
     }
 
+    /// The realm's server id (components name it as their parent).
+    pub async fn realm_id(&self) -> CliResult<String> {
+        Ok(self.get("").await?["id"].as_str().unwrap_or("").to_owned())
+    }
+
     /// Whether the realm exists.
     pub async fn exists(&self) -> CliResult<bool> {
         match self.kc.realm(&self.realm).get().send_response().await {

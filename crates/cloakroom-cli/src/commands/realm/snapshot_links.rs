@@ -9,12 +9,9 @@ use cloakroom::request::encode_segment;
 use serde_json::{Map, Value, json};
 
 use super::doc::MASK;
+use super::kinds::components::MATERIAL;
 use super::snapshot::{Live, sort_by_key, strip};
 use crate::exit::CliResult;
-
-/// Key material Keycloak never shows in a component (see `kinds::components`): left out, so an
-/// export applied elsewhere lets the server generate its own.
-const HIDDEN: &[&str] = &["privateKey", "certificate", "secret", "kid", "keyUse"];
 
 impl Live<'_> {
     /// Required actions as registered, by priority.
@@ -31,10 +28,7 @@ impl Live<'_> {
     /// values (secrets) are left out unless `include_secrets` (they are not readable either
     /// way: the export then says so by leaving them out too).
     pub async fn components(&self) -> CliResult<Value> {
-        let realm_id = self.session.get("").await?["id"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+        let realm_id = self.session.realm_id().await?;
         let all = match self.session.get("/components").await? {
             Value::Array(a) => a,
             _ => Vec::new(),
@@ -139,7 +133,9 @@ fn nest(all: &[Value], parent: &str) -> Value {
         let mut c = c.clone();
         if let Some(Value::Object(cfg)) = c.get_mut("config") {
             cfg.retain(|k, v| {
-                !HIDDEN.contains(&k.as_str())
+                // Key material Keycloak never shows: left out, so an export applied elsewhere
+                // lets the server generate its own.
+                !MATERIAL.contains(&k.as_str())
                     && !(v.as_array().is_some_and(|a| a.len() == 1 && a[0] == MASK))
             });
         }

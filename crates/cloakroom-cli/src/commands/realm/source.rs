@@ -50,26 +50,20 @@ fn is_realm_file(p: &Path) -> bool {
 
 /// Merges `next` (read from `name`) into `into`.
 pub fn merge(into: &mut Value, next: Value, name: &str) -> CliResult {
-    let (Value::Object(a), Value::Object(b)) = (&mut *into, next) else {
+    if !(into.is_object() && next.is_object()) {
         return Err(CliError::usage(format!(
             "{name} is not a realm document (expected an object)"
         )));
-    };
-    for (k, v) in b {
-        match (a.get_mut(&k), v) {
-            (Some(Value::String(x)), Value::String(y)) if k == "realm" && *x != y => {
-                return Err(CliError::usage(format!(
-                    "{name} is for realm `{y}`, an earlier file for `{x}`: files applied together \
-                     must name one realm"
-                )));
-            }
-            (Some(Value::Array(x)), Value::Array(y)) => x.extend(y),
-            (Some(x @ Value::Object(_)), y @ Value::Object(_)) => merge_objects(x, y),
-            (_, y) => {
-                a.insert(k, y);
-            }
-        }
     }
+    if let (Some(x), Some(y)) = (into["realm"].as_str(), next["realm"].as_str())
+        && x != y
+    {
+        return Err(CliError::usage(format!(
+            "{name} is for realm `{y}`, an earlier file for `{x}`: files applied together \
+             must name one realm"
+        )));
+    }
+    merge_objects(into, next);
     Ok(())
 }
 

@@ -53,10 +53,7 @@ impl Kind for Components {
         if cx.desired["components"].is_empty() {
             return Ok(Keyed::new());
         }
-        let realm_id = live.session.get("").await?["id"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+        let realm_id = live.session.realm_id().await?;
         let all = live.session.get("/components").await?;
         let all = all.as_array().cloned().unwrap_or_default();
         let mut out = Keyed::new();
@@ -65,8 +62,7 @@ impl Kind for Components {
             let stored = all
                 .iter()
                 .find(|c| c["providerType"] == USER_PROFILE && c["parentId"] == realm_id.as_str())
-                .and_then(|c| c["config"]["kc.user.profile.config"][0].as_str())
-                .and_then(|t| serde_json::from_str::<Value>(t).ok());
+                .and_then(profile_of);
             let profile = match stored {
                 Some(p) => p,
                 None => live.session.get("/users/profile").await?,
@@ -171,13 +167,17 @@ impl Kind for Components {
 /// The provider type of the user profile: one per realm, written through `PUT /users/profile`.
 const USER_PROFILE: &str = "org.keycloak.userprofile.UserProfileProvider";
 
+/// The profile a user-profile component holds (its `kc.user.profile.config`, parsed).
+pub fn profile_of(c: &Value) -> Option<Value> {
+    c["config"]["kc.user.profile.config"][0]
+        .as_str()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+}
+
 /// The user profile: the component's JSON configuration is the whole profile, made exactly the
 /// document's through `PUT /users/profile` (the component itself is Keycloak's to keep).
 fn user_profile(d: &Value, l: Option<&Value>) -> Change {
-    let want = d["config"]["kc.user.profile.config"][0]
-        .as_str()
-        .and_then(|t| serde_json::from_str::<Value>(t).ok());
-    let Some(want) = want else {
+    let Some(want) = profile_of(d) else {
         return Change::new(Components::NAME, USER_PROFILE, Action::Unchanged).unsupported(vec![
             "the user-profile component has no readable `kc.user.profile.config`".into(),
         ]);
@@ -239,7 +239,7 @@ const KEY_PROVIDER: &str = "org.keycloak.keys.KeyProvider";
 /// component (only in the realm's keys) and ignores them when a key provider is updated through
 /// the Admin API; they are compared through `GET /keys` instead, and carried by replacing the
 /// component (see [`Op::ReplaceComponent`]).
-const MATERIAL: &[&str] = &["privateKey", "certificate", "secret", "kid", "keyUse"];
+pub const MATERIAL: &[&str] = &["privateKey", "certificate", "secret", "kid", "keyUse"];
 
 /// The realm's keys (`GET /keys`), each with the id of its provider component.
 async fn realm_keys(live: &mut Live<'_>) -> CliResult<Vec<Value>> {

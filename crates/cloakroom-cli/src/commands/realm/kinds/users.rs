@@ -174,8 +174,7 @@ struct Defaults<'a> {
 async fn writable_attributes(cx: &Cx<'_>, r: &Live<'_>) -> Option<BTreeSet<String>> {
     let from_doc = cx.desired["components"]
         .get("org.keycloak.userprofile.UserProfileProvider")
-        .and_then(|c| c["config"]["kc.user.profile.config"][0].as_str())
-        .and_then(|t| serde_json::from_str::<Value>(t).ok());
+        .and_then(super::components::profile_of);
     let profile = match from_doc {
         Some(p) => p,
         None => r.session.get("/users/profile").await.ok()?,
