@@ -58,12 +58,16 @@ pub fn find_operation(method: Method, path: &str) -> Result<&'static OperationIn
         .filter(|p| !p.is_empty())
         .unwrap_or(bare);
     let segments: Vec<&str> = bare.split('/').collect();
+    let index = Index::get();
     let mut best: Option<(Vec<bool>, &'static OperationInfo)> = None;
     let mut other_methods: Vec<&'static str> = Vec::new();
-    for op in OPERATIONS {
-        let Some(rank) = match_template(op, &segments) else {
+    let mut rank = Vec::new();
+    for t in index.candidates(segments.len()) {
+        rank.clear();
+        if !covers(&t.parts, t.op.multi_segment, &segments, &mut rank) {
             continue;
-        };
+        }
+        let op = t.op;
         if op.method != method.as_str() {
             if !other_methods.contains(&op.method) {
                 other_methods.push(op.method);
@@ -71,7 +75,7 @@ pub fn find_operation(method: Method, path: &str) -> Result<&'static OperationIn
             continue;
         }
         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-            best = Some((rank, op));
+            best = Some((rank.clone(), op));
         }
     }
     if let Some((_, op)) = best {
@@ -88,12 +92,49 @@ pub fn find_operation(method: Method, path: &str) -> Result<&'static OperationIn
     )))
 }
 
-/// Whether `op`'s template covers the concrete `segments`; if so, for each template segment,
-/// `true` where it is a parameter (so that, compared, more literal templates sort first).
-fn match_template(op: &OperationInfo, segments: &[&str]) -> Option<Vec<bool>> {
-    let parts: Vec<&str> = op.path.split('/').collect();
-    let mut rank = Vec::with_capacity(parts.len());
-    covers(&parts, op.multi_segment, segments, &mut rank).then_some(rank)
+/// The catalog's templates split into segments once, and grouped by segment count: a path is
+/// compared only with the templates of its length and those with a multi-segment parameter.
+struct Index {
+    templates: Vec<Template>,
+    by_len: std::collections::HashMap<usize, Vec<usize>>,
+    multi: Vec<usize>,
+}
+
+struct Template {
+    op: &'static OperationInfo,
+    parts: Vec<&'static str>,
+}
+
+impl Index {
+    fn get() -> &'static Index {
+        static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| {
+            let mut index = Index {
+                templates: Vec::with_capacity(OPERATIONS.len()),
+                by_len: std::collections::HashMap::new(),
+                multi: Vec::new(),
+            };
+            for (i, op) in OPERATIONS.iter().enumerate() {
+                let parts: Vec<&'static str> = op.path.split('/').collect();
+                if op.multi_segment.is_empty() {
+                    index.by_len.entry(parts.len()).or_default().push(i);
+                } else {
+                    index.multi.push(i);
+                }
+                index.templates.push(Template { op, parts });
+            }
+            index
+        })
+    }
+
+    /// The templates that may cover a path of `len` segments, in catalog order (which breaks
+    /// ties between equally literal templates).
+    fn candidates(&self, len: usize) -> impl Iterator<Item = &Template> {
+        let mut ids: Vec<usize> = self.by_len.get(&len).cloned().unwrap_or_default();
+        ids.extend(&self.multi);
+        ids.sort_unstable();
+        ids.into_iter().map(move |i| &self.templates[i])
+    }
 }
 
 /// Whether template `parts` cover `segs`, pushing one rank entry per part on success and

@@ -294,9 +294,14 @@ pub fn summary(run: &Run, objects: &[(String, String)]) -> Value {
         };
         counts.add(outcome);
     }
+    // Changes to objects the document does not name (deletions, failed prunes).
+    let named: std::collections::HashSet<(&str, &str)> = objects
+        .iter()
+        .map(|(section, key)| (section.as_str(), key.as_str()))
+        .collect();
     for c in merged
         .iter()
-        .filter(|c| !objects.contains(&(c.section.clone(), c.key.clone())))
+        .filter(|c| !named.contains(&(c.section.as_str(), c.key.as_str())))
     {
         match c.action {
             Action::Delete => counts.deleted += 1,

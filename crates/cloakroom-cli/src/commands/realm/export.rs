@@ -121,57 +121,14 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
         None
     };
 
-    let mut count = 0usize;
-    if !a.no_users {
-        // Group paths and role mappings of every user, from the groups' and roles' member lists.
-        let mut members = live.memberships(a.concurrency).await?;
-        out.write_all(b"  \"users\": [").map_err(werr)?;
-        let delay = std::env::var("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok());
-        let page_size = a.page_size.clamp(1, 1000);
-        let users = kc.realm(&a.name).users();
-        let mut first = 0usize;
-        loop {
-            // The typed listing, read as JSON: the export writes what the server sent, field
-            // for field.
-            let page: Value = users
-                .list()
-                .first(i32::try_from(first).map_err(|_| CliError::other("too many users"))?)
-                .max(page_size as i32)
-                .brief_representation(false)
-                .send_response()
-                .await?
-                .json()?;
-            let items = match page {
-                Value::Array(items) => items,
-                _ => return Err(CliError::server("expected a list of users")),
-            };
-            let got = items.len();
-            for u in items {
-                let id = u["id"].as_str().unwrap_or("").to_owned();
-                let u = Live::with_membership(u, members.remove(&id));
-                let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
-                out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
-                    .map_err(werr)?;
-                out.write_all(text.as_bytes()).map_err(werr)?;
-                count += 1;
-                if let Some(b) = &bar {
-                    b.inc(1);
-                }
-            }
-            out.flush().map_err(werr)?;
-            if got < page_size {
-                break;
-            }
-            first += got;
-            if let Some(ms) = delay {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-            }
-        }
-        out.write_all(if count == 0 { b"]\n" } else { b"\n  ]\n" })
-            .map_err(werr)?;
-    }
+    let count = if a.no_users {
+        0
+    } else {
+        write_users(kc, &live, a, &mut out, bar.as_ref()).await.map_err(|e| match e {
+            Failure::Write(e) => werr(e),
+            Failure::Cli(e) => e,
+        })?
+    };
     out.write_all(b"}\n").map_err(werr)?;
     out.flush().map_err(werr)?;
     drop(out);
@@ -190,4 +147,96 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     }
     live.client_ids.clear();
     Ok(())
+}
+
+/// Why writing the users stopped: the destination, or the server.
+enum Failure {
+    Write(std::io::Error),
+    Cli(CliError),
+}
+
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        Failure::Cli(e)
+    }
+}
+
+impl From<cloakroom::Error> for Failure {
+    fn from(e: cloakroom::Error) -> Self {
+        Failure::Cli(e.into())
+    }
+}
+
+/// Writes the `"users"` member: every page of full representations, each user with its groups
+/// and roles. Up to `--concurrency` pages are fetched ahead, in order, while the groups' and
+/// roles' member lists are read, so the server works on both at once; memory holds those pages
+/// and the member ids, never the realm's users.
+async fn write_users(
+    kc: &cloakroom::Client,
+    live: &Live<'_>,
+    a: &ExportArgs,
+    out: &mut dyn Write,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<usize, Failure> {
+    use futures_util::{StreamExt, future};
+    let delay = std::env::var("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    let page_size = a.page_size.clamp(1, 1000);
+    let max = i32::try_from(page_size).unwrap_or(1000);
+    let users = kc.realm(&a.name).users();
+    let fetch = |first: usize| {
+        let list = users.list();
+        async move {
+            let first = i32::try_from(first).map_err(|_| CliError::other("too many users"))?;
+            // The typed listing, read as JSON: the export writes what the server sent, field
+            // for field.
+            let page: Value = list
+                .first(first)
+                .max(max)
+                .brief_representation(false)
+                .send_response()
+                .await?
+                .json()?;
+            match page {
+                Value::Array(items) => Ok::<_, Failure>(items),
+                _ => Err(CliError::server("expected a list of users").into()),
+            }
+        }
+    };
+    let pages = futures_util::stream::iter((0usize..).map(|i| i * page_size))
+        .map(fetch)
+        .buffered(a.concurrency.clamp(1, 32));
+    let mut pages = std::pin::pin!(pages.peekable());
+    let (members, _) = future::join(live.memberships(a.concurrency), pages.as_mut().peek()).await;
+    let mut members = members?;
+
+    out.write_all(b"  \"users\": [").map_err(Failure::Write)?;
+    let mut count = 0usize;
+    while let Some(items) = pages.next().await {
+        let items = items?;
+        let got = items.len();
+        for u in items {
+            let id = u["id"].as_str().unwrap_or("").to_owned();
+            let u = Live::with_membership(u, members.remove(&id));
+            let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
+            out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
+                .map_err(Failure::Write)?;
+            out.write_all(text.as_bytes()).map_err(Failure::Write)?;
+            count += 1;
+            if let Some(b) = bar {
+                b.inc(1);
+            }
+        }
+        out.flush().map_err(Failure::Write)?;
+        if got < page_size {
+            break;
+        }
+        if let Some(ms) = delay {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+    out.write_all(if count == 0 { b"]\n" } else { b"\n  ]\n" })
+        .map_err(Failure::Write)?;
+    Ok(count)
 }

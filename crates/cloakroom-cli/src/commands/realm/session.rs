@@ -43,6 +43,37 @@ impl Session {
             .await?)
     }
 
+    /// The ids of every member listed at `{base}{path}` (a group's or a role's members), read
+    /// by pages of `page` brief members; only the ids are decoded.
+    pub async fn member_ids(&self, path: &str, page: u32) -> CliResult<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct Member {
+            id: Option<String>,
+        }
+        let full = format!("{}{path}", self.base);
+        let mut ids: Vec<String> = Vec::new();
+        let mut first = 0u32;
+        loop {
+            let got: Vec<Member> = self
+                .kc
+                .operation(Method::Get, &full)
+                .realm(&self.realm)
+                .query("first", first)
+                .query("max", page)
+                .query("briefRepresentation", "true")
+                .send_json()
+                .await?;
+            let n = got.len();
+            let start = ids.len();
+            ids.extend(got.into_iter().filter_map(|m| m.id));
+            // A server that ignores `first` sends the same page again: stop rather than loop.
+            if n < page as usize || (first > 0 && ids.get(start) == ids.first()) {
+                return Ok(ids);
+            }
+            first = first.saturating_add(page);
+        }
+    }
+
     /// Sends a write; returns the id from the `Location` header, if any.
     pub async fn send(
         &self,

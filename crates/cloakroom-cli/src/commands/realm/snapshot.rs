@@ -78,6 +78,11 @@ pub struct Membership {
     pub client_roles: BTreeMap<String, Vec<String>>,
 }
 
+/// Member ids per request when reading who is in a group or holds a role. Keycloak spends
+/// most of such a request on its fixed cost (pages of 100 of the default role's 10,000 members
+/// took 19 s, pages of 5,000 took 1 s, dev-mode 26.7.3), and brief members are small.
+const MEMBER_PAGE: u32 = 5000;
+
 impl<'a> Live<'a> {
     pub fn new(kc: &'a Client, realm: &str, include_secrets: bool) -> Self {
         Live {
@@ -493,7 +498,7 @@ impl<'a> Live<'a> {
     /// Every user's group paths and direct role mappings, keyed by user id, from the member
     /// lists of all groups and roles (`head` must have run).
     pub async fn memberships(&self, concurrency: usize) -> CliResult<HashMap<String, Membership>> {
-        use futures_util::{StreamExt, TryStreamExt};
+        use futures_util::StreamExt;
         enum Kind {
             Group(String),
             Role(Option<String>, String),
@@ -511,11 +516,7 @@ impl<'a> Live<'a> {
         let session = &self.session;
         let mut results = futures_util::stream::iter(jobs)
             .map(|(path, kind)| async move {
-                let ids: Vec<String> = session
-                    .stream(&path, &[("briefRepresentation", "true")], 500)
-                    .try_filter_map(|u| async move { Ok(u["id"].as_str().map(str::to_owned)) })
-                    .try_collect()
-                    .await?;
+                let ids = session.member_ids(&path, MEMBER_PAGE).await?;
                 Ok::<_, crate::exit::CliError>((kind, ids))
             })
             .buffer_unordered(concurrency.clamp(1, 32));
