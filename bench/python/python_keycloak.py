@@ -5,7 +5,8 @@ Usage: python python_keycloak.py <create|list|stampede> URL REALM N CONCURRENCY
 Prints {"seconds": <time of the op after login>, "count": <users created or listed>,
 "cpu_seconds": <user+sys CPU of this process during the op (getrusage)>}.
 `get`: GET the first user of REALM N times (its id read before the clock).
-`list` is a_get_users({}) with no first/max, which python-keycloak pages through to the end.
+`list` is a_get_users({}) with no first/max, which python-keycloak pages through to the end;
+CONCURRENCY such listings run at once.
 """
 
 import asyncio
@@ -112,7 +113,9 @@ async def main() -> None:
         await asyncio.gather(*(getput(i) for i in ids))
         count = len(ids)
     elif op == "list":
-        count = len(await kc.a_get_users({}))
+        # c listings of the whole realm at once (each pages through it on its own).
+        lists = await asyncio.gather(*(kc.a_get_users({}) for _ in range(c)))
+        count = sum(len(users) for users in lists)
     else:
         raise SystemExit(f"unknown op {op}")
     seconds = time.perf_counter() - started

@@ -97,14 +97,17 @@ fn scenarios(calls: usize) -> Vec<Scenario> {
             });
         }
         if i == 0 {
-            // Paging is sequential in every client: one listing at a time.
-            v.push(Scenario {
-                name: format!("list all {REALM_USERS} users (pages of 100), c=1"),
-                op: "list",
-                n: REALM_USERS,
-                c: 1,
-                calls: REALM_USERS / 100 + 1,
-            });
+            // Paging is sequential in every client, so c=64 is 64 listings of the whole realm
+            // at once, each paging on its own.
+            for c in [1, 64] {
+                v.push(Scenario {
+                    name: format!("list all {REALM_USERS} users (pages of 100), c={c}"),
+                    op: "list",
+                    n: REALM_USERS,
+                    c,
+                    calls: c * (REALM_USERS / 100 + 1),
+                });
+            }
         }
     }
     v
@@ -140,6 +143,16 @@ pub fn rows(reps: usize, calls: usize) -> Result<Vec<Value>> {
                 let ci = CONTENDERS.iter().position(|c| *c == contender).unwrap_or(0);
                 let (req0, cpu0) = stub.stats()?;
                 let v = run(&env, contender, s)?;
+                // Every contender reports how many users it got, made or updated: a short count
+                // (a truncated listing, say) fails the run rather than making a fast row.
+                let want = if s.op == "list" { s.c * REALM_USERS } else { s.n };
+                if v["count"].as_u64() != Some(want as u64) {
+                    bail!(
+                        "{contender} {}: count {} where {want} was due",
+                        s.name,
+                        v["count"]
+                    );
+                }
                 let (req1, cpu1) = stub.stats()?;
                 let secs = v["seconds"].as_f64().unwrap_or(f64::NAN);
                 let cpu = v["cpu_seconds"].as_f64().unwrap_or(f64::NAN);

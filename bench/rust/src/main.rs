@@ -220,7 +220,12 @@ async fn baseline(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(
     let started = mark();
     let count = match op {
         "create" => bare_create(&b, realm, "user-", 0..n, c).await?,
-        "list" => bare_list(&b, realm).await?.len(),
+        // `c` listings of the whole realm at once, each paging on its own.
+        "list" => futures_util::future::try_join_all((0..c.max(1)).map(|_| bare_list(&b, realm)))
+            .await?
+            .iter()
+            .map(Vec::len)
+            .sum(),
         "reset" => {
             let t = b.token().await?;
             let r = b
@@ -693,16 +698,22 @@ async fn cloakroom_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> 
             done.len()
         }
         "list" => {
-            // The streaming path: every page is fetched and each user decoded, none kept.
-            users
-                .list()
-                .brief_representation(brief())
-                .stream_pages(page_size() as u32)
-                .try_fold(
-                    0usize,
-                    |n, _user: UserRepresentation| async move { Ok(n + 1) },
-                )
+            // The streaming path: every page is fetched and each user decoded, none kept; `c`
+            // such listings at once.
+            let one = || {
+                users
+                    .list()
+                    .brief_representation(brief())
+                    .stream_pages(page_size() as u32)
+                    .try_fold(
+                        0usize,
+                        |n, _user: UserRepresentation| async move { Ok(n + 1) },
+                    )
+            };
+            futures_util::future::try_join_all((0..c.max(1)).map(|_| one()))
                 .await?
+                .into_iter()
+                .sum()
         }
         other => return Err(format!("unknown op {other}").into()),
     };
@@ -815,10 +826,19 @@ fn blocking_run(op: &str, url: &str, realm: &str, n: usize, c: usize) -> Res<(f6
             kc.wait(user.update(&u).send())?;
             Ok(())
         })?,
-        "list" => kc.wait(users.list().stream().try_fold(
-            0usize,
-            |n, _user: UserRepresentation| async move { Ok(n + 1) },
-        ))?,
+        "list" => {
+            // `c` threads, each listing the whole realm.
+            let listed = AtomicUsize::new(0);
+            on_threads(c.max(1), &|kc, _| {
+                let n = kc.wait(kc.realm(realm).users().list().stream().try_fold(
+                    0usize,
+                    |n, _user: UserRepresentation| async move { Ok(n + 1) },
+                ))?;
+                listed.fetch_add(n, Ordering::Relaxed);
+                Ok(())
+            })?;
+            listed.into_inner()
+        }
         other => return Err(format!("unknown op {other}").into()),
     };
     Ok((started.elapsed().as_secs_f64(), count))
@@ -929,16 +949,23 @@ async fn keycloak_crate(op: &str, url: &str, realm: &str, n: usize, c: usize) ->
         }
         "list" => {
             // users_get() returns one page (the server's default 100); the crate has no paging
-            // helper, so this is the first/max loop its users write, collecting every user.
-            let mut all: Vec<UserRepresentation> = Vec::new();
-            loop {
-                let page = r.users_get().first(all.len() as i32).max(100).await?;
-                let len = page.len();
-                all.extend(page);
-                if len < 100 {
-                    break all.len();
+            // helper, so this is the first/max loop its users write, collecting every user; `c`
+            // such listings at once.
+            let one = || async {
+                let mut all: Vec<UserRepresentation> = Vec::new();
+                loop {
+                    let page = r.users_get().first(all.len() as i32).max(100).await?;
+                    let len = page.len();
+                    all.extend(page);
+                    if len < 100 {
+                        return Ok::<_, keycloak::KeycloakError>(all.len());
+                    }
                 }
-            }
+            };
+            futures_util::future::try_join_all((0..c.max(1)).map(|_| one()))
+                .await?
+                .into_iter()
+                .sum()
         }
         other => return Err(format!("unknown op {other}").into()),
     };

@@ -161,7 +161,7 @@ pub async fn live_document(kc: &cloakroom::Client, realm: &str) -> CliResult<Val
         .into_iter()
         .map(|u| {
             let id = u["id"].as_str().unwrap_or("").to_owned();
-            Live::with_membership(u, members.remove(&id))
+            Live::with_membership(u, members.take(&id))
         })
         .collect();
     head.insert("users".into(), Value::Array(detailed));

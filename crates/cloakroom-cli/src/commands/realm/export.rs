@@ -189,19 +189,15 @@ async fn write_users(
         let list = users.list();
         async move {
             let first = i32::try_from(first).map_err(|_| CliError::other("too many users"))?;
-            // The typed listing, read as JSON: the export writes what the server sent, field
-            // for field.
-            let page: Value = list
+            // The typed listing, kept as the bytes the server sent until its turn comes (a
+            // third of the memory of decoded users).
+            let page = list
                 .first(first)
                 .max(max)
                 .brief_representation(false)
                 .send_response()
-                .await?
-                .json()?;
-            match page {
-                Value::Array(items) => Ok::<_, Failure>(items),
-                _ => Err(CliError::server("expected a list of users").into()),
-            }
+                .await?;
+            Ok::<_, Failure>(page)
         }
     };
     let pages = futures_util::stream::iter((0usize..).map(|i| i * page_size))
@@ -213,12 +209,16 @@ async fn write_users(
 
     out.write_all(b"  \"users\": [").map_err(Failure::Write)?;
     let mut count = 0usize;
-    while let Some(items) = pages.next().await {
-        let items = items?;
+    while let Some(page) = pages.next().await {
+        // Read as JSON: the export writes what the server sent, field for field.
+        let items = match page?.json::<Value>()? {
+            Value::Array(items) => items,
+            _ => return Err(CliError::server("expected a list of users").into()),
+        };
         let got = items.len();
         for u in items {
             let id = u["id"].as_str().unwrap_or("").to_owned();
-            let u = Live::with_membership(u, members.remove(&id));
+            let u = Live::with_membership(u, members.take(&id));
             let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
             out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
                 .map_err(Failure::Write)?;

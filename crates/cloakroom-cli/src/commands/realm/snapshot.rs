@@ -78,6 +78,39 @@ pub struct Membership {
     pub client_roles: BTreeMap<String, Vec<String>>,
 }
 
+/// A group (by path) or a role (realm, or by client id) that users are members of.
+enum Grant {
+    Group(String),
+    Role(Option<String>, String),
+}
+
+/// Who is in which group and holds which role: each user's grants as indexes into one list, so
+/// that the map costs a few dozen bytes a user, not a copy of every name.
+#[derive(Default)]
+pub struct Memberships {
+    grants: Vec<Grant>,
+    by_user: HashMap<String, Vec<u32>>,
+}
+
+impl Memberships {
+    /// The memberships of user `id`, taken out of the map.
+    pub fn take(&mut self, id: &str) -> Option<Membership> {
+        let ixs = self.by_user.remove(id)?;
+        let mut m = Membership::default();
+        for ix in ixs {
+            match self.grants.get(ix as usize) {
+                Some(Grant::Group(p)) => m.groups.push(p.clone()),
+                Some(Grant::Role(None, n)) => m.realm_roles.push(n.clone()),
+                Some(Grant::Role(Some(c), n)) => {
+                    m.client_roles.entry(c.clone()).or_default().push(n.clone())
+                }
+                None => {}
+            }
+        }
+        Some(m)
+    }
+}
+
 /// Member ids per request when reading who is in a group or holds a role. Keycloak spends
 /// most of such a request on its fixed cost (pages of 100 of the default role's 10,000 members
 /// took 19 s, pages of 5,000 took 1 s, dev-mode 26.7.3), and brief members are small.
@@ -495,46 +528,37 @@ impl<'a> Live<'a> {
         Ok((flows, configs))
     }
 
-    /// Every user's group paths and direct role mappings, keyed by user id, from the member
-    /// lists of all groups and roles (`head` must have run).
-    pub async fn memberships(&self, concurrency: usize) -> CliResult<HashMap<String, Membership>> {
+    /// Every user's group paths and direct role mappings, by user id, from the member lists of
+    /// all groups and roles (`head` must have run).
+    pub async fn memberships(&self, concurrency: usize) -> CliResult<Memberships> {
         use futures_util::StreamExt;
-        enum Kind {
-            Group(String),
-            Role(Option<String>, String),
-        }
-        let mut jobs: Vec<(String, Kind)> = Vec::new();
+        let mut jobs: Vec<(String, Grant)> = Vec::new();
         for (id, path) in &self.group_paths {
             jobs.push((
                 format!("/groups/{}/members", encode_segment(id)),
-                Kind::Group(path.clone()),
+                Grant::Group(path.clone()),
             ));
         }
         for (client, endpoint, name) in &self.role_members {
-            jobs.push((endpoint.clone(), Kind::Role(client.clone(), name.clone())));
+            jobs.push((endpoint.clone(), Grant::Role(client.clone(), name.clone())));
         }
         let session = &self.session;
         let mut results = futures_util::stream::iter(jobs)
-            .map(|(path, kind)| async move {
+            .map(|(path, grant)| async move {
                 let ids = session.member_ids(&path, MEMBER_PAGE).await?;
-                Ok::<_, crate::exit::CliError>((kind, ids))
+                Ok::<_, crate::exit::CliError>((grant, ids))
             })
             .buffer_unordered(concurrency.clamp(1, 32));
-        let mut map: HashMap<String, Membership> = HashMap::new();
+        let mut all = Memberships::default();
         while let Some(r) = results.next().await {
-            let (kind, ids) = r?;
+            let (grant, ids) = r?;
+            let ix = u32::try_from(all.grants.len()).unwrap_or(u32::MAX);
+            all.grants.push(grant);
             for id in ids {
-                let m = map.entry(id).or_default();
-                match &kind {
-                    Kind::Group(p) => m.groups.push(p.clone()),
-                    Kind::Role(None, n) => m.realm_roles.push(n.clone()),
-                    Kind::Role(Some(c), n) => {
-                        m.client_roles.entry(c.clone()).or_default().push(n.clone())
-                    }
-                }
+                all.by_user.entry(id).or_default().push(ix);
             }
         }
-        Ok(map)
+        Ok(all)
     }
 
     /// A user representation with its memberships attached (and server-assigned fields removed).

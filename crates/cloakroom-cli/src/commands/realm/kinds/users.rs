@@ -103,7 +103,7 @@ impl Kind for Users {
             .filter_map(|u| {
                 let name = u["username"].as_str()?.to_owned();
                 let id = u["id"].as_str().unwrap_or("").to_owned();
-                let mut v = Live::with_membership(u, members.remove(&id));
+                let mut v = Live::with_membership(u, members.take(&id));
                 if let (Some(e), Value::Object(m)) = (extra.remove(&id), &mut v) {
                     m.extend(e);
                 }
