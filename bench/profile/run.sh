@@ -3,7 +3,8 @@
 # `perf record -e cpu-clock` (this VM has no hardware counters) of
 #   verify    the RS256 verify benchmark (crates/cloakroom/benches/verify.rs, 1 and 2 threads)
 #             next to `openssl speed rsa2048`, the figure it is compared with;
-#   stub      cloakroom and the bare reqwest loop doing GET -> PUT against bench/stub at c=1.
+#   stub      cloakroom and the bare reqwest loop against bench/stub: create at c=64 and GET -> PUT
+#             at c=1 (STUB_CASES: "op:concurrency:count ..." to choose others).
 # Writes bench/results/profiles.md: per profile, the hottest symbols (self time) and the share of
 # each library (DSO). Needs `perf` (Debian's linux-perf) and what `cargo xtask bench --only
 # stub,verify` has built (.cache/bench/target). Run from anywhere; takes about a minute.
@@ -30,10 +31,10 @@ top() { # DATA TITLE [COMM]: the hottest symbols and the DSO shares, as markdown
         echo
         echo '```'
         perf report -i "$data" "${filter[@]}" --no-children --sort dso --stdio 2>/dev/null |
-            grep -E '^ +[0-9.]+%' | head -8
+            grep -E '^ +[0-9.]+%' | head -8 || true
         echo
         perf report -i "$data" "${filter[@]}" --no-children --sort symbol --stdio 2>/dev/null |
-            grep -E '^ +[0-9.]+%' | head -"${ROWS:-18}" | cut -c1-130
+            grep -E '^ +[0-9.]+%' | head -"${ROWS:-18}" | cut -c1-130 || true
         echo '```'
         echo
     } >>"$out"
@@ -56,12 +57,14 @@ for l in sys.stdin:
 } >"$out"
 BENCH_ALG=RS256 BENCH_SECONDS=$seconds perf record -q -e cpu-clock -F 2999 -o "$work/verify.data" -- \
     "$verify_bin" --bench >"$work/verify.txt" 2>/dev/null
-top "$work/verify.data" "cloakroom: JwtVerifier::verify, RS256 ($(head -c 200 "$work/verify.txt" | tr '\n' ' '))"
+# Only the benchmark's own process: it starts `openssl genpkey` for its key, which perf follows.
+vcomm=$(basename "$verify_bin" | cut -c1-15)
+top "$work/verify.data" "cloakroom: JwtVerifier::verify, RS256, 1 then 2 threads ($(grep -o 'verify (RS256[^:]*: [0-9]* verifications/s' "$work/verify.txt" | paste -sd';'))" "$vcomm"
 perf record -q -e cpu-clock -F 2999 -o "$work/openssl.data" -- \
     openssl speed -seconds "$seconds" rsa2048 >"$work/openssl.txt" 2>/dev/null
-top "$work/openssl.data" "openssl speed rsa2048 (sign and verify phases both; $(grep -E '^rsa 2048' "$work/openssl.txt" | tr -s ' '))"
+ROWS=6 top "$work/openssl.data" "openssl speed rsa2048 (sign and verify phases both, Debian's libcrypto has no symbols; $(grep -E '^rsa 2048' "$work/openssl.txt" | tr -s ' '))"
 
-# --- stub: GET -> PUT, c=1 --------------------------------------------------------------------------
+# --- stub -------------------------------------------------------------------------------------------
 bin=$root/.cache/bench/target/release
 [ -x "$bin/cloakroom-stub" ] && [ -x "$bin/cloakroom-bench" ] || {
     echo "run cargo xtask bench --only stub first (it builds $bin)" >&2; exit 1; }
@@ -69,10 +72,13 @@ bin=$root/.cache/bench/target/release
 stub_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$work/stub.out" && break; sleep 0.1; done
 url=http://$(sed -n 's/^listening on //p' "$work/stub.out")
-for who in cloakroom baseline; do
-    BENCH_ADMIN_USER=admin BENCH_ADMIN_PASSWORD=admin perf record -q -e cpu-clock -F 2999 \
-        -o "$work/$who.data" -- "$bin/cloakroom-bench" "$who" getput "$url" bench-stub 10000 1 \
-        >"$work/$who.txt"
-    top "$work/$who.data" "$who: GET -> PUT one user against the stub, c=1, 10,000 pairs ($(cat "$work/$who.txt"))" cloakroom-bench
+for case in ${STUB_CASES:-create:64:20000 getput:1:10000}; do
+    IFS=: read -r op c n <<<"$case"
+    for who in cloakroom baseline; do
+        BENCH_ADMIN_USER=admin BENCH_ADMIN_PASSWORD=admin perf record -q -e cpu-clock -F 2999 \
+            -o "$work/$who.data" -- "$bin/cloakroom-bench" "$who" "$op" "$url" bench-stub "$n" "$c" \
+            >"$work/$who.txt"
+        top "$work/$who.data" "$who: $op against the stub, c=$c, $n operations ($(cat "$work/$who.txt"))" cloakroom-bench
+    done
 done
 echo "wrote $out" >&2

@@ -217,7 +217,7 @@ fn markdown(samples: &[Value], reps: usize, o: Opts) -> (Vec<Value>, String) {
     let loads: Vec<&str> = samples.iter().filter_map(|s| s["load"].as_str()).collect();
     if let (Some(f), Some(l)) = (loads.first(), loads.last()) {
         md.push_str(&format!(
-            "\nLoad average (1/5/15 min) at the first sample {f}, at the last {l}, on 2 cores (nothing else ran on the machine during the run unless these numbers say otherwise).\n"
+            "\nLoad average (1/5/15 min) at the first sample {f}, at the last {l}, on 2 cores.\n"
         ));
     }
     rows.push(json!({"users": o.users, "parallel": o.parallel, "samples": samples}));

@@ -278,8 +278,8 @@ fn verify_report(
          benchmark divides by each thread's CPU time (/proc/thread-self/schedstat), so other jobs on \
          the machine shift both alike. 2 threads: two OS threads sharing one verifier (per-thread rates \
          summed) vs twice openssl's one-process rate; the samples column of that row shows `openssl speed \
-         -multi 2`'s own totals, which on this loaded machine came out below one process (so its \
-         divisor is evidently not per-process CPU time there).\n\n",
+         -multi 2`'s own totals (on a loaded machine they have come out below one process: its divisor \
+         is then not per-process CPU time).\n\n",
     );
     md.push_str(
         "| algorithm | threads | cloakroom verify/s | openssl verify/s | ratio | samples (cloakroom) | samples (openssl) |\n",

@@ -85,7 +85,7 @@ pub fn run_sections(
             "verify" => {
                 let (rows, md) = crate::bench_extra::verify_section(reps)?;
                 let md = format!(
-                    "{md}\nLoad average: {load_start} at the start, {} at the end (machine shared with other agents).\n",
+                    "{md}\nLoad average: {load_start} at the start, {} at the end, on 2 cores.\n",
                     loadavg()
                 );
                 (

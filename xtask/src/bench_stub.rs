@@ -247,8 +247,8 @@ pub fn markdown(rows: &[Value], reps: usize, calls: usize, load: &str) -> Result
          every repetition. **CPU** is the contender process's user+sys time (getrusage) during the operation \
          only (after login and the id lookup), per HTTP call; **× floor** divides it by the bare reqwest loop's. \
          Stub CPU is the server's own user+sys time per call over the whole sample process. \
-         Load average during the run: {load} (the machine was shared with other agents' builds and tests, so \
-         absolute rates are low and spreads wide; the CPU-time columns are less affected than calls/s).\n",
+         Load average during the run: {load}; when other jobs share the machine, absolute rates drop and \
+         spreads widen, the CPU-time columns less than calls/s.\n",
         calls / 2
     )?;
     writeln!(
