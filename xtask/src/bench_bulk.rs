@@ -197,7 +197,9 @@ fn markdown(samples: &[Value], reps: usize, o: Opts) -> (Vec<Value>, String) {
         .flat_map(|(_, s)| &s.got)
         .collect();
     let exact = if !applied.is_empty() && applied.iter().all(|g| **g == want) {
-        format!("Every apply sample left exactly {want} users in the realm (no create sent twice, none missing).")
+        format!(
+            "Every apply sample left exactly {want} users in the realm (no create sent twice, none missing)."
+        )
     } else {
         format!("**Not every apply sample left {want} users in the realm**: {applied:?}.")
     };

@@ -145,7 +145,11 @@ pub fn rows(reps: usize, calls: usize) -> Result<Vec<Value>> {
                 let v = run(&env, contender, s)?;
                 // Every contender reports how many users it got, made or updated: a short count
                 // (a truncated listing, say) fails the run rather than making a fast row.
-                let want = if s.op == "list" { s.c * REALM_USERS } else { s.n };
+                let want = if s.op == "list" {
+                    s.c * REALM_USERS
+                } else {
+                    s.n
+                };
                 if v["count"].as_u64() != Some(want as u64) {
                     bail!(
                         "{contender} {}: count {} where {want} was due",

@@ -124,10 +124,12 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     let count = if a.no_users {
         0
     } else {
-        write_users(kc, &live, a, &mut out, bar.as_ref()).await.map_err(|e| match e {
-            Failure::Write(e) => werr(e),
-            Failure::Cli(e) => e,
-        })?
+        write_users(kc, &live, a, &mut out, bar.as_ref())
+            .await
+            .map_err(|e| match e {
+                Failure::Write(e) => werr(e),
+                Failure::Cli(e) => e,
+            })?
     };
     out.write_all(b"}\n").map_err(werr)?;
     out.flush().map_err(werr)?;
