@@ -60,11 +60,11 @@ fresh() { # an empty realm
     printf '{"realm":"%s","enabled":true}' "$1" >"$work/realm.json"
     [ "$(kc POST "" "$work/realm.json")" = 201 ] || { echo "could not create realm $1" >&2; exit 1; }
 }
-bare() { # PAGE-SIZE: every user page, one request at a time, until an empty page
-    local token first=0 page
+bare() { # PAGE-SIZE [REALM]: every user page, one request at a time, until an empty page
+    local token first=0 page realm=${2:-$src}
     token=$(tok)
     while :; do
-        page=$(curl -sf -H "Authorization: Bearer $token" "$URL/admin/realms/$src/users?first=$first&max=$1&briefRepresentation=false")
+        page=$(curl -sf -H "Authorization: Bearer $token" "$URL/admin/realms/$realm/users?first=$first&max=$1&briefRepresentation=false")
         [ "$page" = "[]" ] && break
         first=$((first + $1))
     done
@@ -81,17 +81,10 @@ sample() { # REP OP GOT-REALM CMD...: one timed sample as a JSON line
     printf '{"rep":%d,"op":"%s","wall_s":%s,"rss_kib":%s,"cpu_s":%s,"got":"%s","load":"%s"}\n' \
         "$rep" "$op" "$wall" "$rss" "$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')" "$got" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT"
 }
-warm() { # REALM: one untimed pass over its users, so that a read is not timed on a cold user cache
-    # (Keycloak keeps 10,000 users in its cache: an apply sample's 10,000 new users push the
-    # source realm's out, and whichever read came next would pay for it).
-    local token first=0 page
-    token=$(tok)
-    while :; do
-        page=$(curl -sf -H "Authorization: Bearer $token" "$URL/admin/realms/$1/users?first=$first&max=1000&briefRepresentation=false")
-        [ "$page" = "[]" ] && break
-        first=$((first + 1000))
-    done
-}
+# Every read runs after an untimed pass over the same users, so that none is timed on a cold user
+# cache (Keycloak keeps 10,000 users in its cache: an apply sample's 10,000 new users push the
+# source realm's out, and whichever read came next would pay for it).
+warm() { bare 1000 "$1"; }
 run_op() {
     local rep=$1
     case $2 in export-small) warm "$small" ;; export | bare*) warm "$src" ;; esac

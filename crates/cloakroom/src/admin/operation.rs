@@ -96,7 +96,9 @@ pub fn find_operation(method: Method, path: &str) -> Result<&'static OperationIn
 /// compared only with the templates of its length and those with a multi-segment parameter.
 struct Index {
     templates: Vec<Template>,
+    /// Per segment count, the templates of that length and the multi-segment ones.
     by_len: std::collections::HashMap<usize, Vec<usize>>,
+    /// The templates with a multi-segment parameter (for a length no other template has).
     multi: Vec<usize>,
 }
 
@@ -123,6 +125,11 @@ impl Index {
                 }
                 index.templates.push(Template { op, parts });
             }
+            // Every length's list also holds the multi-segment templates, in catalog order.
+            for ids in index.by_len.values_mut() {
+                ids.extend(&index.multi);
+                ids.sort_unstable();
+            }
             index
         })
     }
@@ -130,10 +137,11 @@ impl Index {
     /// The templates that may cover a path of `len` segments, in catalog order (which breaks
     /// ties between equally literal templates).
     fn candidates(&self, len: usize) -> impl Iterator<Item = &Template> {
-        let mut ids: Vec<usize> = self.by_len.get(&len).cloned().unwrap_or_default();
-        ids.extend(&self.multi);
-        ids.sort_unstable();
-        ids.into_iter().map(move |i| &self.templates[i])
+        self.by_len
+            .get(&len)
+            .unwrap_or(&self.multi)
+            .iter()
+            .map(move |&i| &self.templates[i])
     }
 }
 

@@ -124,12 +124,7 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     let count = if a.no_users {
         0
     } else {
-        write_users(kc, &live, a, &mut out, bar.as_ref())
-            .await
-            .map_err(|e| match e {
-                Failure::Write(e) => werr(e),
-                Failure::Cli(e) => e,
-            })?
+        write_users(kc, &live, a, &mut out, bar.as_ref(), &werr).await?
     };
     out.write_all(b"}\n").map_err(werr)?;
     out.flush().map_err(werr)?;
@@ -151,24 +146,6 @@ async fn export(ctx: &Ctx, kc: &cloakroom::Client, a: &ExportArgs) -> CliResult 
     Ok(())
 }
 
-/// Why writing the users stopped: the destination, or the server.
-enum Failure {
-    Write(std::io::Error),
-    Cli(CliError),
-}
-
-impl From<CliError> for Failure {
-    fn from(e: CliError) -> Self {
-        Failure::Cli(e)
-    }
-}
-
-impl From<cloakroom::Error> for Failure {
-    fn from(e: cloakroom::Error) -> Self {
-        Failure::Cli(e.into())
-    }
-}
-
 /// Writes the `"users"` member: every page of full representations, each user with its groups
 /// and roles. Up to `--concurrency` pages are fetched ahead, in order, while the groups' and
 /// roles' member lists are read, so the server works on both at once; memory holds those pages
@@ -179,7 +156,8 @@ async fn write_users(
     a: &ExportArgs,
     out: &mut dyn Write,
     bar: Option<&indicatif::ProgressBar>,
-) -> Result<usize, Failure> {
+    werr: &dyn Fn(std::io::Error) -> CliError,
+) -> CliResult<usize> {
     use futures_util::{StreamExt, future};
     let delay = std::env::var("CLOAKROOM_DEBUG_EXPORT_PAGE_DELAY_MS")
         .ok()
@@ -199,7 +177,7 @@ async fn write_users(
                 .brief_representation(false)
                 .send_response()
                 .await?;
-            Ok::<_, Failure>(page)
+            Ok::<_, CliError>(page)
         }
     };
     let pages = futures_util::stream::iter((0usize..).map(|i| i * page_size))
@@ -209,13 +187,13 @@ async fn write_users(
     let (members, _) = future::join(live.memberships(a.concurrency), pages.as_mut().peek()).await;
     let mut members = members?;
 
-    out.write_all(b"  \"users\": [").map_err(Failure::Write)?;
+    out.write_all(b"  \"users\": [").map_err(werr)?;
     let mut count = 0usize;
     while let Some(page) = pages.next().await {
         // Read as JSON: the export writes what the server sent, field for field.
         let items = match page?.json::<Value>()? {
             Value::Array(items) => items,
-            _ => return Err(CliError::server("expected a list of users").into()),
+            _ => return Err(CliError::server("expected a list of users")),
         };
         let got = items.len();
         for u in items {
@@ -223,14 +201,14 @@ async fn write_users(
             let u = Live::with_membership(u, members.take(&id));
             let text = serde_json::to_string(&u).map_err(|e| CliError::other(e.to_string()))?;
             out.write_all(if count == 0 { b"\n    " } else { b",\n    " })
-                .map_err(Failure::Write)?;
-            out.write_all(text.as_bytes()).map_err(Failure::Write)?;
+                .map_err(werr)?;
+            out.write_all(text.as_bytes()).map_err(werr)?;
             count += 1;
             if let Some(b) = bar {
                 b.inc(1);
             }
         }
-        out.flush().map_err(Failure::Write)?;
+        out.flush().map_err(werr)?;
         if got < page_size {
             break;
         }
@@ -239,6 +217,6 @@ async fn write_users(
         }
     }
     out.write_all(if count == 0 { b"]\n" } else { b"\n  ]\n" })
-        .map_err(Failure::Write)?;
+        .map_err(werr)?;
     Ok(count)
 }

@@ -46,32 +46,24 @@ impl Session {
     /// The ids of every member listed at `{base}{path}` (a group's or a role's members), read
     /// by pages of `page` brief members; only the ids are decoded.
     pub async fn member_ids(&self, path: &str, page: u32) -> CliResult<Vec<String>> {
-        #[derive(serde::Deserialize)]
+        #[derive(serde::Deserialize, PartialEq, Clone)]
         struct Member {
             id: Option<String>,
         }
+        let (kc, realm) = (self.kc.clone(), self.realm.clone());
         let full = format!("{}{path}", self.base);
-        let mut ids: Vec<String> = Vec::new();
-        let mut first = 0u32;
-        loop {
-            let got: Vec<Member> = self
-                .kc
+        let members: Vec<Member> = pages(page, move |first, max| {
+            let call = kc
                 .operation(Method::Get, &full)
-                .realm(&self.realm)
+                .realm(&realm)
                 .query("first", first)
-                .query("max", page)
-                .query("briefRepresentation", "true")
-                .send_json()
-                .await?;
-            let n = got.len();
-            let start = ids.len();
-            ids.extend(got.into_iter().filter_map(|m| m.id));
-            // A server that ignores `first` sends the same page again: stop rather than loop.
-            if n < page as usize || (first > 0 && ids.get(start) == ids.first()) {
-                return Ok(ids);
-            }
-            first = first.saturating_add(page);
-        }
+                .query("max", max)
+                .query("briefRepresentation", "true");
+            async move { call.send_json::<Vec<Member>>().await }
+        })
+        .try_collect()
+        .await?;
+        Ok(members.into_iter().filter_map(|m| m.id).collect())
     }
 
     /// Sends a write; returns the id from the `Location` header, if any.
